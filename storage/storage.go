@@ -1,0 +1,199 @@
+// Package storage defines the transactional store that the Engine runs on.
+//
+// A Store hands out transactions; every read and write goes through a Tx,
+// and an action's writes commit together or not at all. Implementations
+// live in subpackages (sqlite, memory) and all pass the conformance suite in
+// storagetest.
+//
+// Conventions every implementation follows:
+//   - Lookups that find nothing return domain.ErrNotFound (possibly
+//     wrapped); a write that breaks a uniqueness rule returns
+//     domain.ErrConflict. Callers test with errors.Is.
+//   - Lists are ordered by id ascending and return the page's rows plus the
+//     total number of rows that match, ignoring the page.
+//   - Times round-trip in UTC at microsecond precision. The caller sets
+//     every timestamp; a store never reads a clock.
+//   - A Tx is used by one goroutine at a time. Several transactions may be
+//     open at once; a writable one excludes other writers until it ends.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/sharepanel/sharepanel/domain"
+)
+
+// Store opens transactions. It is safe for concurrent use.
+type Store interface {
+	// Begin starts a transaction. A read-only transaction (writable false)
+	// must not be used for writes.
+	Begin(ctx context.Context, writable bool) (Tx, error)
+
+	// Close releases the store's resources. Open transactions must be
+	// ended first.
+	Close() error
+}
+
+// Tx is one transaction. After Commit or Rollback it must not be used,
+// except that Rollback after Commit is a no-op, so callers can defer it.
+type Tx interface {
+	Commit() error
+	Rollback() error
+
+	Users
+	APIKeys
+	Orgs
+	Instances
+	Activities
+	UsageCounts
+	Idempotency
+}
+
+// Users stores accounts. Emails are unique case-insensitively.
+type Users interface {
+	// CreateUser inserts u and sets u.ID. ErrConflict if the email is taken.
+	CreateUser(ctx context.Context, u *domain.User) error
+	FindUserByID(ctx context.Context, id int64) (*domain.User, error)
+	// FindUserByEmail matches the email case-insensitively.
+	FindUserByEmail(ctx context.Context, email string) (*domain.User, error)
+	// UpdateProfile sets the non-nil fields of u. ErrNotFound if no user.
+	UpdateProfile(ctx context.Context, id int64, u domain.ProfileUpdate) error
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// APIKeys stores API keys by the hash of the key.
+type APIKeys interface {
+	// CreateAPIKey inserts k and sets k.ID.
+	CreateAPIKey(ctx context.Context, k *domain.APIKey) error
+	FindAPIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, error)
+	// FindAPIKeyByID returns the key only if userID owns it.
+	FindAPIKeyByID(ctx context.Context, userID, id int64) (*domain.APIKey, error)
+	FindAPIKeys(ctx context.Context, userID int64, p domain.Page) ([]domain.APIKey, int, error)
+	// DeleteAPIKey removes the key and its usage rows. ErrNotFound unless
+	// userID owns it.
+	DeleteAPIKey(ctx context.Context, userID, id int64) error
+}
+
+// Orgs stores organizations and their members. Paths are unique.
+type Orgs interface {
+	// CreateOrg inserts o and sets o.ID. ErrConflict if the path is taken.
+	CreateOrg(ctx context.Context, o *domain.Org) error
+	FindOrgByID(ctx context.Context, id int64) (*domain.Org, error)
+	OrgPathTaken(ctx context.Context, path string) (bool, error)
+	// UpdateOrg sets the non-nil fields of u. ErrConflict if the new path is
+	// taken by another org, ErrNotFound if there is no such org.
+	UpdateOrg(ctx context.Context, id int64, u domain.OrgUpdate) error
+	// DeleteOrg removes the org and its memberships and detaches its
+	// instances (their OrgID becomes 0). ErrNotFound if there is no org.
+	DeleteOrg(ctx context.Context, id int64) error
+	// FindOrgsByMember lists the orgs userID is a member of.
+	FindOrgsByMember(ctx context.Context, userID int64, p domain.Page) ([]domain.Org, int, error)
+	CountOrgsByAdmin(ctx context.Context, userID int64) (int, error)
+	// AddMember inserts a membership. ErrConflict if the user already is a
+	// member, ErrNotFound if the org or the user does not exist.
+	AddMember(ctx context.Context, m domain.Member) error
+	// FindMember returns userID's membership of orgID, Username included.
+	FindMember(ctx context.Context, orgID, userID int64) (*domain.Member, error)
+	// FindMembers lists an org's members ordered by user id, Username
+	// included.
+	FindMembers(ctx context.Context, orgID int64, p domain.Page) ([]domain.Member, int, error)
+	CountMembers(ctx context.Context, orgID int64) (int, error)
+}
+
+// InstanceFilter selects instances. Zero fields match everything, except
+// that UserID or OrgID should be set, since instances of every user are
+// never listed together.
+type InstanceFilter struct {
+	UserID int64
+	OrgID  int64
+	Status string
+}
+
+// Instances stores hosted instances.
+type Instances interface {
+	// CreateInstance inserts in and sets in.ID.
+	CreateInstance(ctx context.Context, in *domain.Instance) error
+	// FindInstanceByID returns the instance only if userID owns it.
+	FindInstanceByID(ctx context.Context, userID, id int64) (*domain.Instance, error)
+	FindInstances(ctx context.Context, f InstanceFilter, p domain.Page) ([]domain.Instance, int, error)
+	// FindInstanceIDs returns the ids of every matching instance, ascending.
+	FindInstanceIDs(ctx context.Context, f InstanceFilter) ([]int64, error)
+	CountInstances(ctx context.Context, f InstanceFilter) (int, error)
+	// SetInstanceStatus sets the status of the given instances of userID;
+	// ids of other users' instances are ignored.
+	SetInstanceStatus(ctx context.Context, userID int64, ids []int64, status string) error
+	// DeleteInstances removes the given instances of userID; ids of other
+	// users' instances are ignored.
+	DeleteInstances(ctx context.Context, userID int64, ids []int64) error
+}
+
+// Activities stores the activity log.
+type Activities interface {
+	// AddActivity inserts a and sets a.ID.
+	AddActivity(ctx context.Context, a *domain.Activity) error
+	// FindActivities lists a user's entries, newest first.
+	FindActivities(ctx context.Context, userID int64, p domain.Page) ([]domain.Activity, int, error)
+}
+
+// UsageCounts stores per-key daily request counts. The Engine counts in
+// memory and persists batches, so these are not called per request.
+type UsageCounts interface {
+	// AddUsage adds each row's Count to the stored count for its key and
+	// day, creating the row if needed, and moves each key's LastUsedAt
+	// forward to the time in lastUsed (never backward). Rows and entries for
+	// keys that no longer exist are skipped.
+	AddUsage(ctx context.Context, rows []domain.Usage, lastUsed map[int64]time.Time) error
+	// UserUsageOnDay sums a user's counts over all keys for one day.
+	UserUsageOnDay(ctx context.Context, userID int64, day string) (int64, error)
+	// FindKeyUsage lists a key's daily counts from sinceDay on (all days
+	// when sinceDay is ""), oldest first.
+	FindKeyUsage(ctx context.Context, keyID int64, sinceDay string) ([]domain.Usage, error)
+}
+
+// IdempotentResponse is the stored outcome of a POST made with an
+// Idempotency-Key.
+type IdempotentResponse struct {
+	UserID      int64
+	Key         string
+	RequestHash []byte
+	Status      int
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+// Idempotency stores responses of POSTs made with an Idempotency-Key.
+type Idempotency interface {
+	// FindIdempotent returns the stored response for the user and key, or
+	// ErrNotFound.
+	FindIdempotent(ctx context.Context, userID int64, key string) (*IdempotentResponse, error)
+	// SaveIdempotent stores r, replacing any row with the same user and key.
+	SaveIdempotent(ctx context.Context, r IdempotentResponse) error
+	// DeleteIdempotentBefore removes rows created before t.
+	DeleteIdempotentBefore(ctx context.Context, t time.Time) error
+}
+
+// WithTx runs fn in a transaction and commits if fn returns nil; otherwise,
+// or if fn panics, it rolls back. The error is fn's, or the commit's.
+func WithTx(ctx context.Context, s Store, writable bool, fn func(Tx) error) (err error) {
+	tx, err := s.Begin(ctx, writable)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			if rerr := tx.Rollback(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
