@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"strings"
+
+	"github.com/sharepanel/sharepanel/storage"
+)
+
+// The package's SQL. Open prepares each statement in allQueries on both
+// pools; a Tx method runs only statements from this file.
+const (
+	userColumns = `id, username, email, password_hash, bio, pfp, plan, verified, balance,
+	first_name, last_name, phone, address, created_at`
+
+	qCreateUser = `INSERT INTO users (username, email, password_hash, bio, pfp, plan, verified,
+	balance, first_name, last_name, phone, address, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qFindUserByID    = `SELECT ` + userColumns + ` FROM users WHERE id = ?`
+	qFindUserByEmail = `SELECT ` + userColumns + ` FROM users WHERE email = ?`
+	// A NULL parameter keeps the column's value.
+	qUpdateProfile = `UPDATE users SET
+	bio = coalesce(?, bio),
+	pfp = coalesce(?, pfp),
+	first_name = coalesce(?, first_name),
+	last_name = coalesce(?, last_name),
+	phone = coalesce(?, phone),
+	address = coalesce(?, address)
+WHERE id = ?`
+	qCountUsers = `SELECT count(*) FROM users`
+
+	keyColumns = `id, user_id, name, prefix, hash, can_read, can_write, created_at, expires_at, last_used_at`
+
+	qCreateAPIKey = `INSERT INTO api_keys (user_id, name, prefix, hash, can_read, can_write,
+	created_at, expires_at, last_used_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qFindAPIKeyByHash = `SELECT ` + keyColumns + ` FROM api_keys WHERE hash = ?`
+	qFindAPIKeyByID   = `SELECT ` + keyColumns + ` FROM api_keys WHERE id = ? AND user_id = ?`
+	qFindAPIKeys      = `SELECT ` + keyColumns + ` FROM api_keys WHERE user_id = ? ORDER BY id LIMIT ? OFFSET ?`
+	qCountAPIKeys     = `SELECT count(*) FROM api_keys WHERE user_id = ?`
+	qDeleteAPIKey     = `DELETE FROM api_keys WHERE id = ? AND user_id = ?`
+
+	orgColumns = `id, title, path, admin_id, contact, created_by, created_at`
+
+	qCreateOrg = `INSERT INTO orgs (title, path, admin_id, contact, created_by, created_at)
+VALUES (?, ?, ?, ?, ?, ?)`
+	qFindOrgByID      = `SELECT ` + orgColumns + ` FROM orgs WHERE id = ?`
+	qOrgPathTaken     = `SELECT EXISTS (SELECT 1 FROM orgs WHERE path = ?)`
+	qUpdateOrg        = `UPDATE orgs SET title = coalesce(?, title), path = coalesce(?, path), contact = coalesce(?, contact) WHERE id = ?`
+	qDeleteOrg        = `DELETE FROM orgs WHERE id = ?`
+	qFindOrgsByMember = `SELECT o.id, o.title, o.path, o.admin_id, o.contact, o.created_by, o.created_at
+FROM org_members m JOIN orgs o ON o.id = m.org_id
+WHERE m.user_id = ? ORDER BY m.org_id LIMIT ? OFFSET ?`
+	qCountOrgsByMember = `SELECT count(*) FROM org_members WHERE user_id = ?`
+	qCountOrgsByAdmin  = `SELECT count(*) FROM orgs WHERE admin_id = ?`
+
+	qAddMember  = `INSERT INTO org_members (org_id, user_id, role, joined_at) VALUES (?, ?, ?, ?)`
+	qFindMember = `SELECT m.org_id, m.user_id, u.username, m.role, m.joined_at
+FROM org_members m JOIN users u ON u.id = m.user_id
+WHERE m.org_id = ? AND m.user_id = ?`
+	qFindMembers = `SELECT m.org_id, m.user_id, u.username, m.role, m.joined_at
+FROM org_members m JOIN users u ON u.id = m.user_id
+WHERE m.org_id = ? ORDER BY m.user_id LIMIT ? OFFSET ?`
+	qCountMembers = `SELECT count(*) FROM org_members WHERE org_id = ?`
+
+	instanceColumns = `id, user_id, org_id, name, path, status, instance_type, type, created_at`
+
+	qCreateInstance = `INSERT INTO instances (user_id, org_id, name, path, status, instance_type, type, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
+	qFindInstanceByID  = `SELECT ` + instanceColumns + ` FROM instances WHERE id = ? AND user_id = ?`
+	qSetInstanceStatus = `UPDATE instances SET status = ? WHERE id = ? AND user_id = ?`
+	qDeleteInstance    = `DELETE FROM instances WHERE id = ? AND user_id = ?`
+
+	qAddActivity    = `INSERT INTO activities (user_id, action, subject, client_ip, created_at) VALUES (?, ?, ?, ?, ?)`
+	qFindActivities = `SELECT id, user_id, action, subject, client_ip, created_at
+FROM activities WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
+	qCountActivities = `SELECT count(*) FROM activities WHERE user_id = ?`
+
+	// The SELECT yields no row for a deleted key, so its usage is skipped.
+	// The row's user is the key's owner.
+	qAddUsage = `INSERT INTO api_usage (key_id, user_id, day, count)
+SELECT id, user_id, ?, ? FROM api_keys WHERE id = ?
+ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count`
+	qTouchAPIKey = `UPDATE api_keys SET last_used_at = ?1
+WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`
+	qUserUsageOnDay = `SELECT coalesce(sum(count), 0) FROM api_usage WHERE user_id = ? AND day = ?`
+	// Every day string is >= "", so an empty sinceDay selects all days.
+	qFindKeyUsage = `SELECT key_id, user_id, day, count FROM api_usage WHERE key_id = ? AND day >= ? ORDER BY day`
+
+	qFindIdempotent = `SELECT user_id, key, request_hash, status, body, created_at
+FROM idempotency WHERE user_id = ? AND key = ?`
+	qSaveIdempotent = `INSERT INTO idempotency (user_id, key, request_hash, status, body, created_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (user_id, key) DO UPDATE SET
+	request_hash = excluded.request_hash,
+	status = excluded.status,
+	body = excluded.body,
+	created_at = excluded.created_at`
+	qDeleteIdempotentBefore = `DELETE FROM idempotency WHERE created_at < ?`
+)
+
+// Kinds of instance queries that instanceQuery builds.
+const (
+	instanceSelect = "select"
+	instanceIDs    = "ids"
+	instanceCount  = "count"
+)
+
+// instanceQuery returns the statement of the given kind for the fields
+// that f sets. Each combination of set fields has its own statement, so
+// SQLite can pick the index that fits it.
+func instanceQuery(kind string, f storage.InstanceFilter) string {
+	var b strings.Builder
+	switch kind {
+	case instanceSelect:
+		b.WriteString("SELECT " + instanceColumns + " FROM instances")
+	case instanceIDs:
+		b.WriteString("SELECT id FROM instances")
+	case instanceCount:
+		b.WriteString("SELECT count(*) FROM instances")
+	default:
+		panic("BUG: unknown instance query kind " + kind)
+	}
+
+	var conds []string
+	if f.UserID != 0 {
+		conds = append(conds, "user_id = ?")
+	}
+	if f.OrgID != 0 {
+		conds = append(conds, "org_id = ?")
+	}
+	if f.Status != "" {
+		conds = append(conds, "status = ?")
+	}
+	if len(conds) > 0 {
+		b.WriteString(" WHERE " + strings.Join(conds, " AND "))
+	}
+
+	switch kind {
+	case instanceSelect:
+		b.WriteString(" ORDER BY id LIMIT ? OFFSET ?")
+	case instanceIDs:
+		b.WriteString(" ORDER BY id")
+	}
+	return b.String()
+}
+
+// instanceArgs returns the parameters of instanceQuery(kind, f).
+func instanceArgs(f storage.InstanceFilter) []any {
+	var args []any
+	if f.UserID != 0 {
+		args = append(args, f.UserID)
+	}
+	if f.OrgID != 0 {
+		args = append(args, f.OrgID)
+	}
+	if f.Status != "" {
+		args = append(args, f.Status)
+	}
+	return args
+}
+
+// allQueries lists every statement that Open prepares.
+var allQueries = append([]string{
+	qCreateUser, qFindUserByID, qFindUserByEmail, qUpdateProfile, qCountUsers,
+	qCreateAPIKey, qFindAPIKeyByHash, qFindAPIKeyByID, qFindAPIKeys, qCountAPIKeys, qDeleteAPIKey,
+	qCreateOrg, qFindOrgByID, qOrgPathTaken, qUpdateOrg, qDeleteOrg,
+	qFindOrgsByMember, qCountOrgsByMember, qCountOrgsByAdmin,
+	qAddMember, qFindMember, qFindMembers, qCountMembers,
+	qCreateInstance, qFindInstanceByID, qSetInstanceStatus, qDeleteInstance,
+	qAddActivity, qFindActivities, qCountActivities,
+	qAddUsage, qTouchAPIKey, qUserUsageOnDay, qFindKeyUsage,
+	qFindIdempotent, qSaveIdempotent, qDeleteIdempotentBefore,
+}, allInstanceQueries()...)
+
+// allInstanceQueries returns instanceQuery for every kind and every
+// combination of filter fields.
+func allInstanceQueries() []string {
+	var out []string
+	for _, kind := range []string{instanceSelect, instanceIDs, instanceCount} {
+		for mask := range 8 {
+			var f storage.InstanceFilter
+			if mask&1 != 0 {
+				f.UserID = 1
+			}
+			if mask&2 != 0 {
+				f.OrgID = 1
+			}
+			if mask&4 != 0 {
+				f.Status = "x"
+			}
+			out = append(out, instanceQuery(kind, f))
+		}
+	}
+	return out
+}
