@@ -1,0 +1,437 @@
+package sharepanel_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sharepanel/sharepanel"
+	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/storage"
+	"github.com/sharepanel/sharepanel/storage/memory"
+)
+
+// clock is a settable time source for tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func newClock() *clock { return &clock{now: time.Date(2026, 3, 10, 12, 0, 30, 0, time.UTC)} }
+
+// tinyPlans is a catalog whose limits tests can reach quickly.
+func tinyPlans() domain.Catalog {
+	return domain.Catalog{
+		{Name: "tiny", DailyRequests: 5, PerMinute: 3, MaxPayloadBytes: 1 << 10, OrgLimit: 1, InstanceLimit: 2},
+		{Name: "big", DailyRequests: 1000, PerMinute: 1000, MaxPayloadBytes: 1 << 20, OrgLimit: 5, InstanceLimit: 5},
+	}
+}
+
+type fixture struct {
+	t     *testing.T
+	store storage.Store
+	e     *sharepanel.Engine
+	clock *clock
+}
+
+func newFixture(t *testing.T, store storage.Store, cfg sharepanel.Config) *fixture {
+	t.Helper()
+	f := &fixture{t: t, store: store, clock: newClock()}
+	cfg.Now = f.clock.Now
+	cfg.BcryptCost = 4
+	cfg.UsageFlushInterval = -1
+	e, err := sharepanel.New(store, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	f.e = e
+	return f
+}
+
+// user creates an account and returns its id and a fresh read-write key.
+func (f *fixture) user(email, plan string) (int64, string) {
+	f.t.Helper()
+	ctx := context.Background()
+	u, err := f.e.CreateUser(ctx, domain.NewUser{Email: email, Password: "password-1", Plan: plan})
+	if err != nil {
+		f.t.Fatalf("create user %s: %v", email, err)
+	}
+	key, err := f.e.IssueAPIKey(ctx, u.ID, "test", true, true, nil)
+	if err != nil {
+		f.t.Fatalf("issue key: %v", err)
+	}
+	return u.ID, key
+}
+
+func (f *fixture) do(key, mode, action string, params map[string]string) sharepanel.Response {
+	f.t.Helper()
+	return f.e.Handle(context.Background(), sharepanel.Request{Mode: mode, Action: action, APIKey: key, Params: params, ClientAddr: "192.0.2.1"})
+}
+
+// data decodes a response's data into v through JSON, as a client sees it.
+func data(t *testing.T, resp sharepanel.Response, v any) {
+	t.Helper()
+	b, err := json.Marshal(resp.Envelope.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("decode %s: %v", b, err)
+	}
+}
+
+func wantError(t *testing.T, resp sharepanel.Response, status int, code domain.Code, message string) {
+	t.Helper()
+	if resp.Status != status || resp.Envelope.Code != code || resp.Envelope.Message != message || resp.Envelope.Status != "error" {
+		t.Fatalf("got %d %s %q (%s), want %d %s %q", resp.Status, resp.Envelope.Code, resp.Envelope.Message, resp.Envelope.Status, status, code, message)
+	}
+}
+
+func wantOK(t *testing.T, resp sharepanel.Response) {
+	t.Helper()
+	if resp.Status != 200 || resp.Envelope.Status != "success" {
+		t.Fatalf("got %d %s %q, want success", resp.Status, resp.Envelope.Code, resp.Envelope.Message)
+	}
+}
+
+func TestRateLimitPerMinute(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{Plans: tinyPlans()})
+	_, key := f.user("a@example.com", "tiny")
+
+	for i := 0; i < 3; i++ {
+		resp := f.do(key, "profile", "view", nil)
+		wantOK(t, resp)
+		if got := resp.RateLimit.Remaining; got != 2-i {
+			t.Fatalf("request %d: remaining %d, want %d", i, got, 2-i)
+		}
+	}
+	resp := f.do(key, "profile", "view", nil)
+	wantError(t, resp, 429, domain.CodeRateLimited, "Rate limit exceeded. Please try again later.")
+	if resp.RetryAfter <= 0 || resp.RetryAfter > time.Minute {
+		t.Errorf("retry after %v, want within the minute", resp.RetryAfter)
+	}
+
+	// A second key of the same user shares the limit.
+	key2, err := f.e.IssueAPIKey(context.Background(), resp.UserID, "second", true, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, f.do(key2, "orgs", "list", nil), 429, domain.CodeRateLimited, domain.MsgRateLimited)
+
+	f.clock.Add(time.Minute)
+	wantOK(t, f.do(key, "profile", "view", nil))
+}
+
+func TestRateLimitDailySurvivesRestart(t *testing.T) {
+	store := memory.New()
+	f := newFixture(t, store, sharepanel.Config{Plans: tinyPlans()})
+	_, key := f.user("a@example.com", "tiny")
+
+	for i := 0; i < 3; i++ {
+		wantOK(t, f.do(key, "profile", "view", nil))
+	}
+	f.clock.Add(time.Minute)
+	if err := f.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A new Engine on the same store reads the day's stored count.
+	g := newFixture(t, store, sharepanel.Config{Plans: tinyPlans()})
+	g.clock.Add(time.Minute)
+	wantOK(t, g.do(key, "profile", "view", nil))
+	resp := g.do(key, "profile", "view", nil)
+	wantOK(t, resp)
+	if resp.RateLimit.Limit != 5 || resp.RateLimit.Remaining != 0 {
+		t.Errorf("rate limit %+v, want the daily limit with 0 left", resp.RateLimit)
+	}
+	wantError(t, g.do(key, "profile", "view", nil), 429, domain.CodeRateLimited, domain.MsgRateLimited)
+
+	// The next UTC day starts from zero.
+	g.clock.Add(24 * time.Hour)
+	wantOK(t, g.do(key, "profile", "view", nil))
+}
+
+func TestKeyUsageCountsUnflushed(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	var keys []struct {
+		ID int64 `json:"id"`
+	}
+	data(t, f.do(key, "api_keys", "list", nil), &keys)
+	id := keys[0].ID
+
+	for i := 0; i < 4; i++ {
+		f.do(key, "orgs", "list", nil)
+	}
+	var usage struct {
+		Total      int64   `json:"total_requests"`
+		Today      int64   `json:"requests_today"`
+		LastUsedAt *string `json:"last_used_at"`
+	}
+	params := map[string]string{"key_id": jsonID(id)}
+	data(t, f.do(key, "api_keys", "usage", params), &usage)
+	if usage.Total != 6 || usage.Today != 6 {
+		t.Errorf("usage before flush: total %d today %d, want 6 and 6", usage.Total, usage.Today)
+	}
+	if usage.LastUsedAt == nil || *usage.LastUsedAt != "2026-03-10 12:00:30" {
+		t.Errorf("last used %v, want 2026-03-10 12:00:30", usage.LastUsedAt)
+	}
+
+	if err := f.e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	data(t, f.do(key, "api_keys", "usage", params), &usage)
+	if usage.Total != 7 {
+		t.Errorf("usage after flush: total %d, want 7", usage.Total)
+	}
+}
+
+func jsonID(id int64) string {
+	b, _ := json.Marshal(id)
+	return string(b)
+}
+
+func TestLoginThrottle(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{LoginFailuresPerEmail: 3, LoginFailuresPerAddress: 5, LoginWindow: time.Minute})
+	f.user("a@example.com", "pro")
+	login := func(email, password, addr string) sharepanel.Response {
+		return f.e.Handle(context.Background(), sharepanel.Request{Mode: "auth", Params: map[string]string{"email": email, "password": password}, ClientAddr: addr})
+	}
+
+	for i := 0; i < 3; i++ {
+		wantError(t, login("a@example.com", "wrong", "192.0.2.1"), 401, domain.CodeInvalidCredentials, domain.MsgInvalidCredentials)
+	}
+	resp := login("A@example.com", "password-1", "192.0.2.9")
+	wantError(t, resp, 429, domain.CodeLoginThrottled, domain.MsgLoginThrottled)
+	if resp.RetryAfter <= 0 {
+		t.Errorf("retry after %v, want > 0", resp.RetryAfter)
+	}
+
+	// The address limit holds across emails.
+	for i := 0; i < 2; i++ {
+		login("nobody@example.com", "wrong", "192.0.2.1")
+	}
+	wantError(t, login("other@example.com", "x", "192.0.2.1"), 429, domain.CodeLoginThrottled, domain.MsgLoginThrottled)
+
+	f.clock.Add(time.Minute)
+	wantOK(t, login("a@example.com", "password-1", "192.0.2.1"))
+}
+
+func TestDeletedKeyRejectedAtOnce(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	uid, key := f.user("a@example.com", "pro")
+	other, err := f.e.IssueAPIKey(context.Background(), uid, "other", true, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOK(t, f.do(other, "profile", "view", nil)) // cached now
+
+	var keys []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	data(t, f.do(key, "api_keys", "list", nil), &keys)
+	var otherID int64
+	for _, k := range keys {
+		if k.Name == "other" {
+			otherID = k.ID
+		}
+	}
+	wantOK(t, f.do(key, "api_keys", "delete", map[string]string{"key_id": jsonID(otherID)}))
+	wantError(t, f.do(other, "profile", "view", nil), 401, domain.CodeInvalidAPIKey, domain.MsgInvalidAPIKey)
+}
+
+func TestExpiredKeyRejected(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	var created struct {
+		APIKey string `json:"api_key"`
+	}
+	resp := f.do(key, "api_keys", "create", map[string]string{"expires_at": "2026-03-10T12:05:00Z", "permissions": "read"})
+	wantOK(t, resp)
+	data(t, resp, &created)
+	wantOK(t, f.do(created.APIKey, "profile", "view", nil))
+	wantError(t, f.do(created.APIKey, "orgs", "new", nil), 403, domain.CodePermissionDenied, domain.MsgWriteDenied)
+
+	f.clock.Add(5 * time.Minute)
+	wantError(t, f.do(created.APIKey, "profile", "view", nil), 401, domain.CodeInvalidAPIKey, domain.MsgInvalidAPIKey)
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	send := func(title string) sharepanel.Response {
+		return f.e.Handle(context.Background(), sharepanel.Request{
+			Mode: "orgs", Action: "new", APIKey: key, IdempotencyKey: "k-1",
+			Params: map[string]string{"title": title},
+		})
+	}
+	var first, second struct {
+		OrgID int64 `json:"org_id"`
+	}
+	data(t, send("Acme"), &first)
+	replay := send("Acme")
+	wantOK(t, replay)
+	data(t, replay, &second)
+	if first.OrgID == 0 || first.OrgID != second.OrgID {
+		t.Errorf("replay org id %d, first %d", second.OrgID, first.OrgID)
+	}
+	wantError(t, send("Other"), 422, domain.CodeIdempotencyKeyReused, domain.MsgIdempotencyReused)
+
+	var orgs []any
+	data(t, f.do(key, "orgs", "list", nil), &orgs)
+	if len(orgs) != 1 {
+		t.Errorf("orgs after replay: %d, want 1", len(orgs))
+	}
+
+	// After a day the key may be used again.
+	f.clock.Add(25 * time.Hour)
+	resp := send("Other")
+	if resp.Status == 422 {
+		t.Errorf("key reuse after a day: got 422")
+	}
+}
+
+// failingStore wraps a store so that AddActivity fails, to show that an
+// action's earlier writes roll back with it.
+type failingStore struct{ storage.Store }
+
+func (s failingStore) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
+	tx, err := s.Store.Begin(ctx, writable)
+	return failingTx{tx}, err
+}
+
+type failingTx struct{ storage.Tx }
+
+var errDiskFull = errors.New("disk full")
+
+func (failingTx) AddActivity(context.Context, *domain.Activity) error { return errDiskFull }
+
+var _ storage.Store = failingStore{}
+
+func TestFailedActionWritesNothing(t *testing.T) {
+	store := memory.New()
+	f := newFixture(t, failingStore{store}, sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+
+	resp := f.do(key, "orgs", "new", map[string]string{"title": "Acme"})
+	wantError(t, resp, 500, domain.CodeInternal, domain.MsgInternal)
+	if !errors.Is(resp.Err, errDiskFull) {
+		t.Errorf("response error %v, want the storage error", resp.Err)
+	}
+
+	g := newFixture(t, store, sharepanel.Config{})
+	var orgs []any
+	data(t, g.do(key, "orgs", "list", nil), &orgs)
+	if len(orgs) != 0 {
+		t.Errorf("orgs after failed create: %d, want 0", len(orgs))
+	}
+}
+
+func TestUnknownModeAndAction(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	tests := []struct {
+		name, mode, action, message string
+		code                        domain.Code
+	}{
+		{name: "unknown mode", mode: "nope", message: domain.MsgInvalidMode, code: domain.CodeInvalidMode},
+		{name: "mode not built", mode: "billing", action: "balance", message: "Invalid mode. Available modes: auth, profile, orgs, instances, billing, analytics, notifications, api_keys, search, stats", code: domain.CodeInvalidMode},
+		{name: "unknown action", mode: "orgs", action: "explode", message: "Invalid action for orgs mode", code: domain.CodeInvalidAction},
+		{name: "missing action", mode: "profile", message: "Invalid action for profile mode", code: domain.CodeInvalidAction},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantError(t, f.do(key, tt.mode, tt.action, nil), 400, tt.code, tt.message)
+		})
+	}
+}
+
+func TestConcurrentOrgCreationRespectsLimit(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{Plans: tinyPlans()})
+	_, key := f.user("a@example.com", "big")
+
+	var wg sync.WaitGroup
+	results := make([]sharepanel.Response, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = f.do(key, "orgs", "new", map[string]string{"title": "Same Title"})
+		}()
+	}
+	wg.Wait()
+
+	ok := 0
+	for _, r := range results {
+		if r.Status == 200 {
+			ok++
+		} else if r.Envelope.Code != domain.CodeLimitReached {
+			t.Errorf("unexpected failure %d %s", r.Status, r.Envelope.Message)
+		}
+	}
+	if ok != 5 {
+		t.Errorf("created %d orgs, want the plan's limit of 5", ok)
+	}
+}
+
+// countingStore counts the writable transactions begun on a store.
+type countingStore struct {
+	storage.Store
+	mu     sync.Mutex
+	writes int
+}
+
+func (s *countingStore) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
+	if writable {
+		s.mu.Lock()
+		s.writes++
+		s.mu.Unlock()
+	}
+	return s.Store.Begin(ctx, writable)
+}
+
+func (s *countingStore) writeCount() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.writes
+}
+
+func TestReadsMakeNoStorageWrites(t *testing.T) {
+	store := &countingStore{Store: memory.New()}
+	f := newFixture(t, store, sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	before := store.writeCount()
+
+	for i := 0; i < 50; i++ {
+		wantOK(t, f.do(key, "profile", "view", nil))
+		wantOK(t, f.do(key, "orgs", "list", nil))
+	}
+	if got := store.writeCount() - before; got != 0 {
+		t.Fatalf("100 read requests began %d writable transactions, want 0", got)
+	}
+
+	// One flush writes all the counts in one transaction.
+	if err := f.e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := store.writeCount() - before; got != 1 {
+		t.Errorf("flush began %d writable transactions, want 1", got)
+	}
+}

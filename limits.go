@@ -1,0 +1,264 @@
+package sharepanel
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/storage"
+)
+
+// usageCounter counts authenticated requests per user (for the rate limits)
+// and per key and day (for api_keys usage), in memory. Engine.Flush moves
+// the per-key counts to storage in batches.
+//
+// The limits use fixed windows: the current UTC minute and the current UTC
+// day. A user's daily total is the stored total for the day, read once when
+// the user is first seen that day, plus what this process counted since.
+type usageCounter struct {
+	mu    sync.Mutex
+	users map[int64]*userWindow
+
+	// pending holds counts not yet written to storage.
+	pending  map[keyDay]int64
+	lastUsed map[int64]time.Time
+}
+
+type userWindow struct {
+	minute      time.Time
+	minuteCount int
+	day         string
+	dayCount    int64 // stored base plus counted since
+}
+
+type keyDay struct {
+	keyID  int64
+	userID int64
+	day    string
+}
+
+func newUsageCounter() *usageCounter {
+	return &usageCounter{
+		users:    map[int64]*userWindow{},
+		pending:  map[keyDay]int64{},
+		lastUsed: map[int64]time.Time{},
+	}
+}
+
+// dayOf returns the UTC day of t in the form usage rows use.
+func dayOf(t time.Time) string { return t.UTC().Format("2006-01-02") }
+
+// countRequest counts a request by key against its user's plan. It returns
+// the limit state for the response headers and, when a limit is exhausted,
+// a rate_limited error with how long to wait. Rejected requests are not
+// counted.
+func (e *Engine) countRequest(ctx context.Context, key *domain.APIKey, plan domain.Plan, now time.Time) (*RateLimit, time.Duration, error) {
+	u := e.usage
+	day := dayOf(now)
+	minute := now.Truncate(time.Minute)
+
+	u.mu.Lock()
+	w := u.users[key.UserID]
+	loaded := w != nil && w.day == day
+	u.mu.Unlock()
+
+	// The first request of a user on a day reads the stored total, so the
+	// daily limit holds across restarts. It is a read, outside the lock.
+	var base int64
+	if !loaded {
+		err := storage.WithTx(ctx, e.store, false, func(tx storage.Tx) error {
+			var err error
+			base, err = tx.UserUsageOnDay(ctx, key.UserID, day)
+			return err
+		})
+		if err != nil {
+			return nil, 0, fmt.Errorf("read daily usage of user %d: %w", key.UserID, err)
+		}
+	}
+
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	w = u.users[key.UserID]
+	if w == nil {
+		w = &userWindow{}
+		u.users[key.UserID] = w
+	}
+	if w.day != day {
+		w.day, w.dayCount = day, base
+	}
+	if !w.minute.Equal(minute) {
+		w.minute, w.minuteCount = minute, 0
+	}
+
+	dayReset := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	minuteReset := minute.Add(time.Minute)
+	minuteLeft := plan.PerMinute - w.minuteCount
+	dayLeft := int64(plan.DailyRequests) - w.dayCount
+
+	if dayLeft <= 0 {
+		rl := &RateLimit{Limit: plan.DailyRequests, Remaining: 0, Reset: dayReset}
+		return rl, dayReset.Sub(now), &domain.Error{Code: domain.CodeRateLimited, Message: domain.MsgRateLimited}
+	}
+	if minuteLeft <= 0 {
+		rl := &RateLimit{Limit: plan.PerMinute, Remaining: 0, Reset: minuteReset}
+		return rl, minuteReset.Sub(now), &domain.Error{Code: domain.CodeRateLimited, Message: domain.MsgRateLimited}
+	}
+
+	w.minuteCount++
+	w.dayCount++
+	u.pending[keyDay{key.ID, key.UserID, day}]++
+	if now.After(u.lastUsed[key.ID]) {
+		u.lastUsed[key.ID] = now
+	}
+
+	// Report the limit with fewer requests left.
+	if dayLeft-1 < int64(minuteLeft-1) {
+		return &RateLimit{Limit: plan.DailyRequests, Remaining: int(dayLeft - 1), Reset: dayReset}, 0, nil
+	}
+	return &RateLimit{Limit: plan.PerMinute, Remaining: minuteLeft - 1, Reset: minuteReset}, 0, nil
+}
+
+// take removes and returns the pending counts.
+func (u *usageCounter) take() ([]domain.Usage, map[int64]time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	rows := make([]domain.Usage, 0, len(u.pending))
+	for k, n := range u.pending {
+		rows = append(rows, domain.Usage{KeyID: k.keyID, UserID: k.userID, Day: k.day, Count: n})
+	}
+	lastUsed := u.lastUsed
+	u.pending = map[keyDay]int64{}
+	u.lastUsed = map[int64]time.Time{}
+
+	// Drop windows of past days, so the map holds only active users.
+	today := ""
+	for _, w := range u.users {
+		if w.day > today {
+			today = w.day
+		}
+	}
+	for id, w := range u.users {
+		if w.day < today {
+			delete(u.users, id)
+		}
+	}
+	return rows, lastUsed
+}
+
+// putBack returns counts that failed to reach storage, to be retried.
+func (u *usageCounter) putBack(rows []domain.Usage, lastUsed map[int64]time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, r := range rows {
+		u.pending[keyDay{r.KeyID, r.UserID, r.Day}] += r.Count
+	}
+	for id, t := range lastUsed {
+		if t.After(u.lastUsed[id]) {
+			u.lastUsed[id] = t
+		}
+	}
+}
+
+// pendingFor returns the unflushed counts of one key, by day, and its
+// unflushed last use, so api_keys usage reports requests not yet stored.
+func (u *usageCounter) pendingFor(keyID int64) (map[string]int64, time.Time) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	byDay := map[string]int64{}
+	for k, n := range u.pending {
+		if k.keyID == keyID {
+			byDay[k.day] += n
+		}
+	}
+	return byDay, u.lastUsed[keyID]
+}
+
+// forgetKey drops the pending counts of a deleted key.
+func (u *usageCounter) forgetKey(keyID int64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for k := range u.pending {
+		if k.keyID == keyID {
+			delete(u.pending, k)
+		}
+	}
+	delete(u.lastUsed, keyID)
+}
+
+// loginThrottle limits failed logins per email and per client address in a
+// fixed window. It keeps state in memory only, so a restart clears it.
+type loginThrottle struct {
+	mu       sync.Mutex
+	perEmail int
+	perAddr  int
+	window   time.Duration
+	failures map[string]*failureWindow
+}
+
+type failureWindow struct {
+	start time.Time
+	count int
+}
+
+func newLoginThrottle(perEmail, perAddr int, window time.Duration) *loginThrottle {
+	return &loginThrottle{perEmail: perEmail, perAddr: perAddr, window: window, failures: map[string]*failureWindow{}}
+}
+
+// blocked reports whether the email or address has used up its failures,
+// and for how long it stays blocked.
+func (t *loginThrottle) blocked(email, addr string, now time.Time) (time.Duration, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range []struct {
+		key   string
+		limit int
+	}{{"e:" + email, t.perEmail}, {"a:" + addr, t.perAddr}} {
+		if k.key == "a:" {
+			continue
+		}
+		f := t.failures[k.key]
+		if f != nil && now.Sub(f.start) < t.window && f.count >= k.limit {
+			return f.start.Add(t.window).Sub(now), true
+		}
+	}
+	return 0, false
+}
+
+// fail records a failed login for the email and the address.
+func (t *loginThrottle) fail(email, addr string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, key := range []string{"e:" + email, "a:" + addr} {
+		if key == "a:" {
+			continue
+		}
+		f := t.failures[key]
+		if f == nil || now.Sub(f.start) >= t.window {
+			f = &failureWindow{start: now}
+			t.failures[key] = f
+		}
+		f.count++
+	}
+}
+
+// succeed clears the email's failures after a successful login. The
+// address keeps its count, so one address cannot probe many accounts by
+// logging in to its own between guesses.
+func (t *loginThrottle) succeed(email string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.failures, "e:"+email)
+}
+
+// sweep drops windows that have ended.
+func (t *loginThrottle) sweep(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k, f := range t.failures {
+		if now.Sub(f.start) >= t.window {
+			delete(t.failures, k)
+		}
+	}
+}

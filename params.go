@@ -1,0 +1,143 @@
+package sharepanel
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sharepanel/sharepanel/domain"
+)
+
+// maxParamLen bounds every parameter without a MaxLen of its own.
+const maxParamLen = 4096
+
+// checkParams rejects unknown parameters and values that are too long, not
+// clean text, or not of the parameter's type. It runs before the action, so
+// an action reads only parameters it declared.
+func checkParams(spec *ActionSpec, params map[string]string) error {
+	known := spec.AllParams()
+	for name, value := range params {
+		p, ok := findParam(known, name)
+		if !ok {
+			return domain.Errorf(domain.CodeUnknownParameter, "Unknown parameter: %s", printable(name))
+		}
+		limit := p.MaxLen
+		if limit == 0 {
+			limit = maxParamLen
+		}
+		if len(value) > limit {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: at most %d characters allowed", name, limit)
+		}
+		if !domain.CleanText(value) {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: contains a NUL byte, a control character or invalid UTF-8", name)
+		}
+	}
+	for _, p := range known {
+		value, given := params[p.Name]
+		if p.Required && (!given || value == "") {
+			// Callers with a message of the reference's own check first.
+			continue
+		}
+		if !given {
+			continue
+		}
+		if len(p.Enum) > 0 && !contains(p.Enum, value) {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s. Allowed values: %s", p.Name, strings.Join(p.Enum, ", "))
+		}
+		switch p.Type {
+		case TypeInt:
+			if _, err := parseCount(value); err != nil {
+				return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be a non-negative integer", p.Name)
+			}
+		case TypeBool:
+			if _, err := parseBool(value); err != nil {
+				return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be true or false", p.Name)
+			}
+		}
+	}
+	return nil
+}
+
+// printable shortens and sanitizes a client-supplied name for a message.
+func printable(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	if !domain.CleanText(s) {
+		return strconv.Quote(strings.ToValidUTF8(s, "?"))
+	}
+	return s
+}
+
+func findParam(params []Param, name string) (Param, bool) {
+	for _, p := range params {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// parseCount parses a decimal integer of at most 18 digits with no sign.
+func parseCount(s string) (int64, error) {
+	if s == "" || len(s) > 18 {
+		return 0, strconv.ErrSyntax
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, strconv.ErrSyntax
+		}
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "true", "1", "yes", "on":
+		return true, nil
+	case "false", "0", "no", "off", "":
+		return false, nil
+	}
+	return false, strconv.ErrSyntax
+}
+
+// parseTime reads an ISO 8601 date-time (RFC 3339, or without a zone, taken
+// as UTC) or a date (midnight UTC).
+func parseTime(s string) (time.Time, error) {
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02T15:04", "2006-01-02 15:04:05", "2006-01-02"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), nil
+		}
+	}
+	return time.Time{}, strconv.ErrSyntax
+}
+
+// pageFrom reads limit and offset, which checkParams already validated.
+// A limit over the maximum is capped; a limit of 0 is rejected.
+func pageFrom(params map[string]string) (domain.Page, error) {
+	p := domain.Page{Limit: domain.DefaultLimit}
+	if v, ok := params["limit"]; ok {
+		n, err := parseCount(v)
+		if err != nil || n == 0 {
+			return p, domain.Errorf(domain.CodeInvalidParameter, "Invalid limit: must be an integer from 1 to %d", domain.MaxLimit)
+		}
+		p.Limit = int(min(n, domain.MaxLimit))
+	}
+	if v, ok := params["offset"]; ok {
+		n, err := parseCount(v)
+		if err != nil || n > 1<<31 {
+			return p, domain.Errorf(domain.CodeInvalidParameter, "Invalid offset: must be a non-negative integer")
+		}
+		p.Offset = int(n)
+	}
+	return p, nil
+}

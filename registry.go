@@ -1,0 +1,126 @@
+package sharepanel
+
+import (
+	"sort"
+)
+
+// ParamType is the type of an action parameter as the API reads it. Every
+// parameter arrives as a string; the type says how it is parsed.
+type ParamType string
+
+// Parameter types.
+const (
+	TypeString ParamType = "string"
+	TypeInt    ParamType = "integer"
+	TypeBool   ParamType = "boolean"
+	TypeTime   ParamType = "datetime"
+)
+
+// Param describes one parameter of an action.
+type Param struct {
+	Name     string
+	Type     ParamType
+	Required bool
+	// MaxLen is the maximum length in bytes of a string value; 0 means
+	// maxParamLen.
+	MaxLen int
+	// Enum lists the allowed values of a string parameter, if limited.
+	Enum        []string
+	Description string
+}
+
+// ActionSpec describes one action of the API. Transports build their route
+// tables, method rules and generated docs from these, so they cannot drift
+// from what the Engine dispatches.
+type ActionSpec struct {
+	Mode   string
+	Action string // "" for auth; the value of type for stats
+
+	// Mutating actions change data: they require POST over HTTP, a key with
+	// write permission, and honour an Idempotency-Key.
+	Mutating bool
+	// Public actions need no API key (auth).
+	Public bool
+	// List actions accept limit and offset and return pagination.
+	List bool
+	// DryRun actions accept dry_run=true.
+	DryRun bool
+
+	Params  []Param
+	Summary string
+	// Destructive actions delete data.
+	Destructive bool
+
+	// writes makes a non-mutating action run in a writable transaction
+	// (auth issues a key but is allowed over GET).
+	writes bool
+
+	run func(*call) (result, error)
+}
+
+// Method returns the qualified name MODE.ACTION (just MODE for auth).
+func (s *ActionSpec) Method() string {
+	if s.Action == "" {
+		return s.Mode
+	}
+	return s.Mode + "." + s.Action
+}
+
+// AllParams returns the action's own parameters plus the shared ones it
+// accepts (limit, offset, dry_run).
+func (s *ActionSpec) AllParams() []Param {
+	out := append([]Param(nil), s.Params...)
+	if s.List {
+		out = append(out,
+			Param{Name: "limit", Type: TypeInt, Description: "Page size, 1 to 100 (default 50; larger values are capped at 100)"},
+			Param{Name: "offset", Type: TypeInt, Description: "Rows to skip (default 0)"})
+	}
+	if s.DryRun {
+		out = append(out, Param{Name: "dry_run", Type: TypeBool, Description: "Report what would change and change nothing"})
+	}
+	return out
+}
+
+// Modes lists every mode of the API in the order of the reference, those
+// that this build implements and those it does not yet.
+var Modes = []string{"auth", "profile", "orgs", "instances", "billing", "analytics", "notifications", "api_keys", "search", "stats"}
+
+// Actions returns every action the Engine implements, sorted by method
+// name.
+func (e *Engine) Actions() []ActionSpec {
+	var out []ActionSpec
+	for _, byAction := range e.actions {
+		for _, s := range byAction {
+			out = append(out, *s)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Method() < out[j].Method() })
+	return out
+}
+
+// Lookup returns the spec of mode's action. For mode stats, action is the
+// value of the type parameter.
+func (e *Engine) Lookup(mode, action string) (*ActionSpec, bool) {
+	byAction, ok := e.actions[mode]
+	if !ok {
+		return nil, false
+	}
+	s, ok := byAction[action]
+	return s, ok
+}
+
+func buildRegistry() map[string]map[string]*ActionSpec {
+	reg := map[string]map[string]*ActionSpec{}
+	for _, group := range [][]*ActionSpec{authActions(), profileActions(), orgActions(), instanceActions(), apiKeyActions()} {
+		for _, s := range group {
+			if reg[s.Mode] == nil {
+				reg[s.Mode] = map[string]*ActionSpec{}
+			}
+			if _, dup := reg[s.Mode][s.Action]; dup {
+				panic("BUG: action registered twice: " + s.Method())
+			}
+			reg[s.Mode][s.Action] = s
+		}
+	}
+	return reg
+}
