@@ -340,3 +340,11 @@ func formatOptTime(t *time.Time) *string {
 	s := formatListTime(*t)
 	return &s
 }
+
+// ErrorResponse builds the response of a request that a transport rejects
+// before calling Handle (an unknown path, a malformed body), so that it has
+// the same envelope and clock as the Engine's own errors. An error that is
+// not a *domain.Error becomes a 500 with the generic message.
+func (e *Engine) ErrorResponse(requestID string, err error) Response {
+	return e.errorResponse(Request{RequestID: requestID}, e.now(), domain.AsError(err), err)
+}
