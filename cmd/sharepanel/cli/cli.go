@@ -1,0 +1,222 @@
+// Package cli implements the sharepanel command: the serve verb, which runs
+// the HTTP API on a SQLite file, and the admin verbs, which create the data
+// that the public API does not (users, instances, org members).
+//
+// Run is the whole program; cmd/sharepanel only wires it to the process,
+// and tests call it in-process.
+//
+// Exit codes: 0 on success, 1 when an operation fails (an email that is
+// taken, a user that does not exist, a plan limit), 2 for a bad verb, flag
+// or value. Every error is one line on stderr.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sharepanel/sharepanel/domain"
+)
+
+// Exit codes of Run.
+const (
+	exitOK     = 0
+	exitFailed = 1
+	exitUsage  = 2
+)
+
+// defaultDB is the database file when neither --db nor SHAREPANEL_DB is set.
+const defaultDB = "./sharepanel.db"
+
+// dbEnv names the environment variable that replaces defaultDB.
+const dbEnv = "SHAREPANEL_DB"
+
+const usage = `Usage: sharepanel VERB [flags]
+
+Verbs:
+  serve            serve the API over HTTP
+      [--addr 127.0.0.1:8080] [--db FILE] [--demo] [--plans FILE]
+  user create      create a user account
+      --email E --password P [--username U]
+      [--plan free|basic|pro|enterprise] [--balance 100.00]
+  instance create  create an instance for a user
+      --user EMAIL --name NAME [--path P] [--status active|sleep|dead]
+      [--type SNCS] [--instance-type default]
+  org add-member   add a user to an organization
+      --org ID --user EMAIL [--role member|admin]
+  help             print this text
+
+Every verb takes --db FILE, the SQLite database (default ./sharepanel.db,
+or $SHAREPANEL_DB when set). Admin verbs print one JSON object on stdout.
+Run "sharepanel VERB -h" for the flags of one verb.
+
+Exit status: 0 on success, 1 when the operation fails, 2 for a bad verb,
+flag or value.
+`
+
+// usageError is a bad verb, flag or value; Run exits 2 on it.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// env holds what every verb receives from Run.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// verb is one command of the CLI: its name as typed ("user create") and
+// the function that parses its flags and runs it.
+type verb struct {
+	name string
+	run  func(ctx context.Context, e *env, args []string) error
+}
+
+var verbs = []verb{
+	{name: "serve", run: runServe},
+	{name: "user create", run: runUserCreate},
+	{name: "instance create", run: runInstanceCreate},
+	{name: "org add-member", run: runOrgAddMember},
+}
+
+// Run runs the sharepanel command with args (without the program name) and
+// returns the process exit code. It returns when the verb is done; for
+// serve, that is after ctx is cancelled and the server has shut down.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+
+	v, rest, ok := findVerb(args)
+	if !ok {
+		fmt.Fprintf(stderr, "sharepanel: unknown verb %q\n\n%s", strings.Join(args[:min(len(args), 2)], " "), usage)
+		return exitUsage
+	}
+
+	err := v.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr}, rest)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "sharepanel %s: %s\n", v.name, oneLine(err.Error()))
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "sharepanel %s: %s\n", v.name, oneLine(err.Error()))
+		return exitFailed
+	}
+}
+
+// findVerb matches the first one or two words of args against the verbs
+// and returns the verb and the arguments after its name.
+func findVerb(args []string) (verb, []string, bool) {
+	for _, v := range verbs {
+		words := strings.Fields(v.name)
+		if len(args) < len(words) {
+			continue
+		}
+		if strings.Join(args[:len(words)], " ") == v.name {
+			return v, args[len(words):], true
+		}
+	}
+	return verb{}, nil, false
+}
+
+// flagSet is a verb's flag set. Its errors go to Run, which prints them
+// as one line; only -h prints the flags.
+type flagSet struct {
+	*flag.FlagSet
+	help func()
+}
+
+func newFlagSet(e *env, name, synopsis string) *flagSet {
+	fs := flag.NewFlagSet("sharepanel "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {} // the flag package calls it on every parse error
+	help := func() {
+		fmt.Fprintf(e.stderr, "Usage: sharepanel %s %s\n\nFlags:\n", name, synopsis)
+		fs.SetOutput(e.stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	return &flagSet{FlagSet: fs, help: help}
+}
+
+// parse parses a verb's flags. It returns flag.ErrHelp after printing the
+// help for -h, and a usageError for an unknown flag, a bad value or a
+// stray argument.
+func (fs *flagSet) parse(args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.help()
+		return err
+	}
+	if err != nil {
+		return &usageError{msg: err.Error() + " (run with -h for the flags)"}
+	}
+	if fs.NArg() > 0 {
+		return usageErrorf("unexpected argument %q: every value is given with a flag", fs.Arg(0))
+	}
+	return nil
+}
+
+// dbFlag registers --db with its default from SHAREPANEL_DB.
+func dbFlag(fs *flagSet) *string {
+	def := defaultDB
+	if v := os.Getenv(dbEnv); v != "" {
+		def = v
+	}
+	return fs.String("db", def, "SQLite database `file` ($"+dbEnv+" sets the default)")
+}
+
+// requireFlags returns a usageError naming the first of the flags whose
+// value is empty.
+func requireFlags(values map[string]string, order ...string) error {
+	for _, name := range order {
+		if values[name] == "" {
+			return usageErrorf("missing required flag --%s", name)
+		}
+	}
+	return nil
+}
+
+// engineError turns an Engine error into the CLI's kind: an invalid or
+// missing value is a usage error (exit 2), anything else a failed
+// operation (exit 1). The message is the Engine's, which is safe to print.
+func engineError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var de *domain.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	switch de.Code {
+	case domain.CodeInvalidParameter, domain.CodeMissingParameter:
+		return &usageError{msg: de.Message}
+	}
+	return errors.New(de.Message)
+}
+
+// oneLine joins a multi-line message into one line, so that every error
+// the CLI prints is a single line on stderr.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

@@ -1,0 +1,162 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/sharepanel/sharepanel"
+	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/storage"
+	"github.com/sharepanel/sharepanel/storage/sqlite"
+	"github.com/sharepanel/sharepanel/transport/httpapi"
+)
+
+// Server limits. The read and write timeouts leave room for the largest
+// plan payload (50 MB) on a slow link. The header limits reject slow or
+// oversized headers long before that.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 64 << 10
+
+	// shutdownTimeout bounds how long serve waits for requests in flight
+	// after its context is cancelled.
+	shutdownTimeout = 10 * time.Second
+
+	// healthTimeout bounds the database check of GET /healthz.
+	healthTimeout = 2 * time.Second
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "serve", "[--addr HOST:PORT] [--db FILE] [--demo] [--plans FILE]")
+	addr := fs.String("addr", "127.0.0.1:8080", "`address` to listen on; port 0 picks a free port")
+	db := dbFlag(fs)
+	demo := fs.Bool("demo", false, "seed a demo account into an empty database and print its credentials")
+	plansFile := fs.String("plans", "", "JSON `file` with the plan catalog (default: the built-in plans)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+
+	var plans domain.Catalog
+	if *plansFile != "" {
+		var err error
+		if plans, err = readPlans(*plansFile); err != nil {
+			return usageErrorf("invalid --plans: %v", err)
+		}
+	}
+
+	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+
+	store, err := sqlite.Open(*db)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", *db, err)
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			logger.Error("close database failed", "db", *db, "err", err)
+		}
+	}()
+
+	engine, err := sharepanel.New(store, sharepanel.Config{Plans: plans, Logger: logger})
+	if err != nil {
+		return err
+	}
+	// Close writes the usage counters that the last requests added, so the
+	// daily limits hold across a restart.
+	defer func() {
+		if err := engine.Close(); err != nil {
+			logger.Error("flush usage counters failed", "err", err)
+		}
+	}()
+
+	if *demo {
+		if err := seedDemo(ctx, e, store, engine); err != nil {
+			return fmt.Errorf("seed demo account: %w", err)
+		}
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", healthHandler(store, logger))
+	mux.Handle("/", httpapi.New(engine, httpapi.Options{Logger: logger}))
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	url := "http://" + ln.Addr().String()
+	logger.Info("server started", "addr", ln.Addr().String(), "db", *db)
+	fmt.Fprintf(e.stdout, "listening on %s\n", url)
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve on %s: %w", ln.Addr(), err)
+	case <-ctx.Done():
+	}
+
+	logger.Info("server stopping", "reason", context.Cause(ctx).Error())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Error("graceful shutdown failed; closing open connections", "err", err)
+		srv.Close()
+	}
+	if err := <-serveErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		logger.Error("server failed during shutdown", "err", err)
+	}
+	logger.Info("server stopped", "addr", ln.Addr().String())
+	return nil
+}
+
+// readPlans reads a plan catalog file for --plans.
+func readPlans(path string) (domain.Catalog, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return domain.ReadCatalog(f)
+}
+
+// healthHandler serves GET /healthz: 200 {"status":"ok"} when a read
+// transaction on the database succeeds, and 503 otherwise.
+func healthHandler(store storage.Store, logger *slog.Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+		defer cancel()
+		err := storage.WithTx(ctx, store, false, func(tx storage.Tx) error {
+			_, err := tx.CountUsers(ctx)
+			return err
+		})
+
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if err != nil {
+			logger.Error("health check failed", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintln(w, `{"status":"error","message":"database unavailable"}`)
+			return
+		}
+		fmt.Fprintln(w, `{"status":"ok"}`)
+	})
+}
