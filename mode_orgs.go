@@ -26,12 +26,12 @@ func orgActions() []*ActionSpec {
 		{Mode: "orgs", Action: "view", Params: []Param{orgID}, Summary: "Show an organization the caller is a member of", run: (*call).viewOrg},
 		{
 			Mode: "orgs", Action: "update", Mutating: true, Params: append([]Param{orgID}, fields...),
-			Summary: "Change an organization's title, path or contact (admin only)",
+			Summary: "Change an organization's title, path or contact (admins only)",
 			run:     (*call).updateOrg,
 		},
 		{
 			Mode: "orgs", Action: "delete", Mutating: true, DryRun: true, Destructive: true, Params: []Param{orgID},
-			Summary: "Delete an organization (admin only); its instances are kept and leave the org",
+			Summary: "Delete an organization (admins only); its instances are kept and leave the org",
 			run:     (*call).deleteOrg,
 		},
 		{Mode: "orgs", Action: "members", List: true, Params: []Param{orgID}, Summary: "List an organization's members", run: (*call).listMembers},
@@ -197,12 +197,18 @@ func (c *call) viewOrg() (result, error) {
 	}}, nil
 }
 
+// isOrgAdmin reports whether a member may update and delete the org: its
+// admin (the creator, unless changed) or a member added with role admin.
+func (c *call) isOrgAdmin(org *domain.Org, m *domain.Member) bool {
+	return org.AdminID == c.userID || m.Role == domain.RoleAdmin
+}
+
 func (c *call) updateOrg() (result, error) {
-	org, _, err := c.memberOrg()
+	org, m, err := c.memberOrg()
 	if err != nil {
 		return result{}, err
 	}
-	if org.AdminID != c.userID {
+	if !c.isOrgAdmin(org, m) {
 		return result{}, &domain.Error{Code: domain.CodePermissionDenied, Message: domain.MsgOrgUpdateDenied}
 	}
 
@@ -239,11 +245,11 @@ func (c *call) updateOrg() (result, error) {
 }
 
 func (c *call) deleteOrg() (result, error) {
-	org, _, err := c.memberOrg()
+	org, m, err := c.memberOrg()
 	if err != nil {
 		return result{}, err
 	}
-	if org.AdminID != c.userID {
+	if !c.isOrgAdmin(org, m) {
 		return result{}, &domain.Error{Code: domain.CodePermissionDenied, Message: domain.MsgOrgDeleteDenied}
 	}
 	ids := []int64{org.ID}

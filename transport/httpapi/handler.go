@@ -335,7 +335,7 @@ func (h *handler) logRequest(ctx context.Context, method string, ex *exchange) {
 		slog.String("mode", mode),
 		slog.String("action", action),
 		slog.Int("status", ex.status),
-		slog.Duration("duration", time.Since(ex.start)),
+		slog.Float64("duration_ms", float64(time.Since(ex.start).Microseconds())/1000),
 		slog.Int64("user_id", ex.userID),
 		slog.String("request_id", ex.requestID),
 	)

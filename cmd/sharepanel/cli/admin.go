@@ -15,7 +15,7 @@ import (
 // withEngine opens the database at path, runs fn with an Engine over it
 // and closes both. The Engine of an admin verb has no background flush:
 // admin methods are not rate-limited, so there are no counters to write.
-func withEngine(ctx context.Context, path string, fn func(*sharepanel.Engine) error) (err error) {
+func withEngine(ctx context.Context, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) (err error) {
 	store, err := sqlite.Open(path)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", path, err)
@@ -26,7 +26,7 @@ func withEngine(ctx context.Context, path string, fn func(*sharepanel.Engine) er
 		}
 	}()
 
-	engine, err := sharepanel.New(store, sharepanel.Config{UsageFlushInterval: -1})
+	engine, err := sharepanel.New(store, sharepanel.Config{Plans: plans, UsageFlushInterval: -1})
 	if err != nil {
 		return err
 	}
@@ -48,39 +48,61 @@ func printJSON(e *env, v any) error {
 	return err
 }
 
-// planNames lists the plans of the default catalog, which is the catalog
-// the admin verbs check --plan against.
-func planNames() []string {
+// plansFlag adds --plans, for operators whose server runs with its own
+// catalog: the admin verbs then check plan names and limits against it.
+func plansFlag(fs *flagSet) *string {
+	return fs.String("plans", "", "JSON `file` with the plan catalog that serve uses (default: the built-in plans)")
+}
+
+// loadPlans reads the --plans file, or returns the default catalog.
+func loadPlans(path string) (domain.Catalog, error) {
+	if path == "" {
+		return domain.DefaultCatalog(), nil
+	}
+	plans, err := readPlans(path)
+	if err != nil {
+		return nil, usageErrorf("invalid --plans: %v", err)
+	}
+	return plans, nil
+}
+
+// planNames lists the names of a catalog's plans.
+func planNames(plans domain.Catalog) []string {
 	var names []string
-	for _, p := range domain.DefaultCatalog() {
+	for _, p := range plans {
 		names = append(names, p.Name)
 	}
 	return names
 }
 
 func runUserCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "user create", "--email E --password P [--username U] [--plan PLAN] [--balance AMOUNT]")
+	fs := newFlagSet(e, "user create", "--email E --password P [--username U] [--plan PLAN] [--balance AMOUNT] [--plans FILE]")
 	db := dbFlag(fs)
 	email := fs.String("email", "", "account email (required)")
 	password := fs.String("password", "", "account password, 8 to 72 bytes (required)")
 	username := fs.String("username", "", "username (default: the part of the email before @)")
-	plan := fs.String("plan", "free", "plan: free, basic, pro or enterprise")
+	plan := fs.String("plan", "free", "plan: free, basic, pro or enterprise, or a plan of --plans")
 	balance := fs.String("balance", "0.00", "account balance in USD, at most two decimals")
+	plansFile := plansFlag(fs)
 	if err := fs.parse(args); err != nil {
+		return err
+	}
+	plans, err := loadPlans(*plansFile)
+	if err != nil {
 		return err
 	}
 	if err := requireFlags(map[string]string{"email": *email, "password": *password}, "email", "password"); err != nil {
 		return err
 	}
-	if !slices.Contains(planNames(), *plan) {
-		return usageErrorf("invalid --plan %q: use one of %v", *plan, planNames())
+	if !slices.Contains(planNames(plans), *plan) {
+		return usageErrorf("invalid --plan %q: use one of %v", *plan, planNames(plans))
 	}
 	amount, err := domain.ParseMoney(*balance)
 	if err != nil {
 		return usageErrorf("invalid --balance: %v", err)
 	}
 
-	return withEngine(ctx, *db, func(engine *sharepanel.Engine) error {
+	return withEngine(ctx, *db, plans, func(engine *sharepanel.Engine) error {
 		u, err := engine.CreateUser(ctx, domain.NewUser{
 			Email: *email, Password: *password, Username: *username, Plan: *plan, Balance: amount,
 		})
@@ -98,7 +120,7 @@ func runUserCreate(ctx context.Context, e *env, args []string) error {
 }
 
 func runInstanceCreate(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "instance create", "--user EMAIL --name NAME [--path P] [--status STATUS] [--type T] [--instance-type T]")
+	fs := newFlagSet(e, "instance create", "--user EMAIL --name NAME [--path P] [--status STATUS] [--type T] [--instance-type T] [--plans FILE]")
 	db := dbFlag(fs)
 	userEmail := fs.String("user", "", "`email` of the owner (required)")
 	name := fs.String("name", "", "instance name (required)")
@@ -106,7 +128,12 @@ func runInstanceCreate(ctx context.Context, e *env, args []string) error {
 	status := fs.String("status", domain.StatusActive, "status: active, sleep or dead")
 	typ := fs.String("type", "SNCS", "instance type code")
 	instanceType := fs.String("instance-type", "default", "instance size or template")
+	plansFile := plansFlag(fs)
 	if err := fs.parse(args); err != nil {
+		return err
+	}
+	plans, err := loadPlans(*plansFile)
+	if err != nil {
 		return err
 	}
 	if err := requireFlags(map[string]string{"user": *userEmail, "name": *name}, "user", "name"); err != nil {
@@ -116,7 +143,7 @@ func runInstanceCreate(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --status %q: use active, sleep or dead", *status)
 	}
 
-	return withEngine(ctx, *db, func(engine *sharepanel.Engine) error {
+	return withEngine(ctx, *db, plans, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -157,7 +184,7 @@ func runOrgAddMember(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --role %q: use member or admin", *role)
 	}
 
-	return withEngine(ctx, *db, func(engine *sharepanel.Engine) error {
+	return withEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)

@@ -42,17 +42,18 @@ Verbs:
       [--addr 127.0.0.1:8080] [--db FILE] [--demo] [--plans FILE]
   user create      create a user account
       --email E --password P [--username U]
-      [--plan free|basic|pro|enterprise] [--balance 100.00]
+      [--plan free|basic|pro|enterprise] [--balance 100.00] [--plans FILE]
   instance create  create an instance for a user
       --user EMAIL --name NAME [--path P] [--status active|sleep|dead]
-      [--type SNCS] [--instance-type default]
+      [--type SNCS] [--instance-type default] [--plans FILE]
   org add-member   add a user to an organization
       --org ID --user EMAIL [--role member|admin]
   help             print this text
 
 Every verb takes --db FILE, the SQLite database (default ./sharepanel.db,
 or $SHAREPANEL_DB when set). Admin verbs print one JSON object on stdout.
-Run "sharepanel VERB -h" for the flags of one verb.
+An admin verb given the --plans file that serve uses checks plan names and
+limits against it. Run "sharepanel VERB -h" for the flags of one verb.
 
 Exit status: 0 on success, 1 when the operation fails, 2 for a bad verb,
 flag or value.
