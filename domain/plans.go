@@ -55,6 +55,18 @@ func (c Catalog) MaxPayload() int64 {
 	return max
 }
 
+// MinPayload returns the smallest payload cap of any plan, the cap for a
+// request whose plan is not known before its body is read.
+func (c Catalog) MinPayload() int64 {
+	var least int64
+	for i, p := range c {
+		if i == 0 || p.MaxPayloadBytes < least {
+			least = p.MaxPayloadBytes
+		}
+	}
+	return least
+}
+
 // Validate checks every plan and that names are unique and the list is not
 // empty.
 func (c Catalog) Validate() error {

@@ -35,9 +35,12 @@
 // A POST body may be at most the payload cap of the caller's plan. When the
 // key is in the query string or a header, the cap is known before the body
 // is read: a larger Content-Length gets 413 (code payload_too_large) at once,
-// and a chunked body is cut off at the cap. When the key is only in the body,
-// the body is read up to the largest cap in the plan catalog and then checked
-// against the cap of the key's plan.
+// and a chunked body is cut off at the cap. Without a valid key up front (a
+// login, or a key only in the body) the cap is the smallest of the plan
+// catalog, so a client without a key cannot make the server read or hold
+// more; to send a larger body, put the key in a header or the query string.
+// Memory for a body grows as its bytes arrive, whatever Content-Length
+// promises.
 //
 // # Responses
 //

@@ -111,7 +111,7 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, ex *exchange) sh
 	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		ex.allow = "GET, POST"
-		return h.engine.ErrorResponse(ex.requestID, errMethod)
+		return h.engine.ErrorResponse(ex.requestID, errUnsupportedMethod)
 	}
 
 	query := make(map[string]string, 8)
@@ -148,6 +148,10 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, ex *exchange) sh
 	return h.engine.Handle(r.Context(), req)
 }
 
+// initialBodyBuffer is the most memory reserved for a body before it
+// arrives.
+const initialBodyBuffer = 64 << 10
+
 // readBody reads a POST body within the caller's payload cap and returns
 // the request's parameters: the body's, then those of query that the body
 // does not set.
@@ -167,10 +171,12 @@ func (h *handler) readBody(w http.ResponseWriter, r *http.Request, query map[str
 		return nil, errPayloadTooLarge
 	}
 
+	// Memory grows with the bytes that arrive, not with what Content-Length
+	// promises, so an idle client cannot reserve the cap up front.
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if r.ContentLength > 0 {
-		buf.Grow(int(r.ContentLength))
+		buf.Grow(int(min(r.ContentLength, initialBodyBuffer)))
 	}
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, limit)); err != nil {
 		var tooLarge *http.MaxBytesError
@@ -311,9 +317,9 @@ func newRequestID() string {
 }
 
 // maxLoggedNameLen bounds a mode or action that the Engine does not know
-// when it is logged. An API key is 41 characters, so a key pasted into
-// mode or action never reaches the log whole.
-const maxLoggedNameLen = 32
+// when it is logged. An API key pasted into mode or action then shows at
+// most 9 of its 32 random characters, far too few to guess the rest.
+const maxLoggedNameLen = 12
 
 // logRequest writes the request's one log line.
 func (h *handler) logRequest(ctx context.Context, method string, ex *exchange) {
@@ -352,7 +358,7 @@ func (h *handler) logRequest(ctx context.Context, method string, ex *exchange) {
 // replaces invalid UTF-8.
 func loggableName(s string) string {
 	if len(s) > maxLoggedNameLen {
-		s = s[:maxLoggedNameLen]
+		s = s[:maxLoggedNameLen] + "..."
 	}
 	return strings.ToValidUTF8(s, "?")
 }

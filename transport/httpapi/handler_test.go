@@ -24,7 +24,7 @@ func TestPathsAndMethods(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b backend) {
 		s := newServer(t, b, serverConfig{})
 		notFound := want{status: 404, code: "not_found", message: domain.MsgNotFoundPath}
-		notAllowed := want{status: 405, code: "method_not_allowed", message: domain.MsgMethodNotAllowed}
+		notAllowed := want{status: 405, code: "method_not_allowed", message: domain.MsgMethodNotSupported}
 
 		tests := []struct {
 			name      string
@@ -231,8 +231,10 @@ func TestPayloadCaps(t *testing.T) {
 			{name: "free key in body over the query key's plan", query: "mode=orgs&action=new&apikey=" + big.key, body: jsonOf(fmt.Sprintf(`{"apikey":%q,"title":"Sneaky"}`, free.key), 2*mb), want: tooLarge},
 			{name: "enterprise sends 2 MB", query: "mode=orgs&action=new&apikey=" + big.key, body: jsonOf(`{"title":"Two megabytes"}`, 2*mb), want: orgCreated},
 			{name: "enterprise sends 2 MB chunked", query: "mode=orgs&action=new&apikey=" + big.key, body: jsonOf(`{"title":"Chunked"}`, 2*mb), chunked: true, want: orgCreated},
-			{name: "enterprise key in body sends 2 MB", body: jsonOf(fmt.Sprintf(`{"mode":"orgs","action":"new","apikey":%q,"title":"In body"}`, big.key), 2*mb), want: orgCreated},
-			{name: "no key over catalog maximum", query: "mode=auth", body: jsonOf(`{}`, 50*mb+1), want: tooLarge},
+			{name: "enterprise key in body gets smallest cap", body: jsonOf(fmt.Sprintf(`{"mode":"orgs","action":"new","apikey":%q,"title":"In body"}`, big.key), 2*mb), want: tooLarge},
+			{name: "enterprise key in body within smallest cap", body: jsonOf(fmt.Sprintf(`{"mode":"orgs","action":"new","apikey":%q,"title":"Small body"}`, big.key), mb/2), want: orgCreated},
+			{name: "no key over smallest cap", query: "mode=auth", body: jsonOf(`{}`, mb+1), want: tooLarge},
+			{name: "invalid key over smallest cap", query: "mode=orgs&action=new&apikey=sp_invalid", body: jsonOf(`{}`, mb+1), want: tooLarge},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -18,15 +18,16 @@ import (
 // Errors that the HTTP layer detects. Their messages follow the style of
 // the fixed messages in domain.
 var (
-	errMethod          = &domain.Error{Code: domain.CodeMethodNotAllowed, Message: domain.MsgMethodNotAllowed}
-	errPayloadTooLarge = &domain.Error{Code: domain.CodePayloadTooLarge, Message: domain.MsgPayloadTooLarge}
-	errInvalidQuery    = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid query string: send URL-encoded name=value pairs separated by &"}
-	errInvalidForm     = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid form body: send URL-encoded name=value pairs separated by &"}
-	errInvalidMulti    = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid multipart/form-data body"}
-	errInvalidJSON     = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid JSON body: send one JSON object of parameters"}
-	errJSONNotUTF8     = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid JSON body: not valid UTF-8"}
-	errBodyRead        = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid request body: it could not be read to the end"}
-	errUnsupportedType = &domain.Error{
+	errMethod            = &domain.Error{Code: domain.CodeMethodNotAllowed, Message: domain.MsgMethodNotAllowed}
+	errUnsupportedMethod = &domain.Error{Code: domain.CodeMethodNotAllowed, Message: domain.MsgMethodNotSupported}
+	errPayloadTooLarge   = &domain.Error{Code: domain.CodePayloadTooLarge, Message: domain.MsgPayloadTooLarge}
+	errInvalidQuery      = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid query string: send URL-encoded name=value pairs separated by &"}
+	errInvalidForm       = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid form body: send URL-encoded name=value pairs separated by &"}
+	errInvalidMulti      = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid multipart/form-data body"}
+	errInvalidJSON       = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid JSON body: send one JSON object of parameters"}
+	errJSONNotUTF8       = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid JSON body: not valid UTF-8"}
+	errBodyRead          = &domain.Error{Code: domain.CodeInvalidParameter, Message: "Invalid request body: it could not be read to the end"}
+	errUnsupportedType   = &domain.Error{
 		Code:    domain.CodeInvalidParameter,
 		Message: "Unsupported Content-Type: send application/x-www-form-urlencoded, multipart/form-data or application/json",
 	}
