@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -433,5 +434,137 @@ func TestReadsMakeNoStorageWrites(t *testing.T) {
 	}
 	if got := store.writeCount() - before; got != 1 {
 		t.Errorf("flush began %d writable transactions, want 1", got)
+	}
+}
+
+func TestKeyCannotMintWiderKey(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	uid, _ := f.user("a@example.com", "pro")
+	ctx := context.Background()
+	writeOnly, err := f.e.IssueAPIKey(ctx, uid, "writer", false, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, f.do(writeOnly, "api_keys", "create", map[string]string{"permissions": "read,write"}), 403, domain.CodePermissionDenied, domain.MsgKeyWiderPermissions)
+	wantOK(t, f.do(writeOnly, "api_keys", "create", map[string]string{"permissions": "write"}))
+
+	expiry := f.clock.Now().Add(time.Hour)
+	short, err := f.e.IssueAPIKey(ctx, uid, "short", true, true, &expiry)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantError(t, f.do(short, "api_keys", "create", map[string]string{"expires_at": "2030-01-01"}), 403, domain.CodePermissionDenied, domain.MsgKeyOutlivesCaller)
+
+	// Without expires_at, the new key expires with the one that made it.
+	var created struct {
+		ExpiresAt *string `json:"expires_at"`
+	}
+	resp := f.do(short, "api_keys", "create", nil)
+	wantOK(t, resp)
+	data(t, resp, &created)
+	if created.ExpiresAt == nil || *created.ExpiresAt != "2026-03-10 13:00:30" {
+		t.Errorf("expires_at %v, want 2026-03-10 13:00:30", created.ExpiresAt)
+	}
+}
+
+func TestReplayedKeyCreationHidesKey(t *testing.T) {
+	store := memory.New()
+	f := newFixture(t, store, sharepanel.Config{})
+	uid, key := f.user("a@example.com", "pro")
+	send := func() map[string]any {
+		resp := f.e.Handle(context.Background(), sharepanel.Request{Mode: "api_keys", Action: "create", APIKey: key, IdempotencyKey: "mint-1"})
+		wantOK(t, resp)
+		var out map[string]any
+		data(t, resp, &out)
+		return out
+	}
+	first, replay := send(), send()
+	raw, _ := first["api_key"].(string)
+	if !strings.HasPrefix(raw, "sp_") {
+		t.Fatalf("first response api_key %v, want a key", first["api_key"])
+	}
+	if _, shown := replay["api_key"]; shown {
+		t.Errorf("replay shows the key again: %v", replay)
+	}
+	if replay["id"] != first["id"] {
+		t.Errorf("replay id %v, first %v", replay["id"], first["id"])
+	}
+
+	// The stored response does not hold the key either.
+	err := storage.WithTx(context.Background(), store, false, func(tx storage.Tx) error {
+		stored, err := tx.FindIdempotent(context.Background(), uid, "mint-1")
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(stored.Body), raw) {
+			t.Errorf("stored response holds the key: %s", stored.Body)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestInvalidKeysThrottledPerAddress(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{InvalidKeysPerAddress: 3, LoginWindow: time.Minute})
+	_, key := f.user("a@example.com", "pro")
+	guess := domain.NewAPIKey()
+	for i := 0; i < 3; i++ {
+		wantError(t, f.do(guess, "profile", "view", nil), 401, domain.CodeInvalidAPIKey, domain.MsgInvalidAPIKey)
+	}
+	resp := f.do(key, "profile", "view", nil)
+	wantError(t, resp, 429, domain.CodeRateLimited, domain.MsgRateLimited)
+	if resp.RetryAfter <= 0 {
+		t.Errorf("retry after %v, want > 0", resp.RetryAfter)
+	}
+
+	// Another address is not affected, and the window ends.
+	other := f.e.Handle(context.Background(), sharepanel.Request{Mode: "profile", Action: "view", APIKey: key, ClientAddr: "198.51.100.7"})
+	wantOK(t, other)
+	f.clock.Add(time.Minute)
+	wantOK(t, f.do(key, "profile", "view", nil))
+}
+
+func TestLoginRejectsOverlongPassword(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	password := strings.Repeat("p", domain.MaxPasswordLen)
+	if _, err := f.e.CreateUser(context.Background(), domain.NewUser{Email: "long@example.com", Password: password, Plan: "pro"}); err != nil {
+		t.Fatal(err)
+	}
+	login := func(p string) sharepanel.Response {
+		return f.e.Handle(context.Background(), sharepanel.Request{Mode: "auth", Params: map[string]string{"email": "long@example.com", "password": p}})
+	}
+	wantOK(t, login(password))
+	wantError(t, login(password+"EXTRA"), 401, domain.CodeInvalidCredentials, domain.MsgInvalidCredentials)
+}
+
+func TestProfileFieldsCanBeCleared(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	wantOK(t, f.do(key, "profile", "update", map[string]string{"pfp": "https://example.com/a.png", "phone": "+1 555 0100"}))
+	wantOK(t, f.do(key, "profile", "update", map[string]string{"pfp": "", "phone": ""}))
+	var p struct {
+		PFP   string `json:"pfp"`
+		Phone string `json:"phone"`
+	}
+	data(t, f.do(key, "profile", "view", nil), &p)
+	if p.PFP != "" || p.Phone != "" {
+		t.Errorf("pfp %q phone %q, want both cleared", p.PFP, p.Phone)
+	}
+	wantError(t, f.do(key, "profile", "update", map[string]string{"pfp": "javascript:alert(1)"}), 400, domain.CodeInvalidParameter, "Invalid pfp: not a valid http or https URL")
+}
+
+func TestBlankOrgTitleGetsDefault(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	wantOK(t, f.do(key, "orgs", "new", map[string]string{"title": "   "}))
+	var orgs []struct {
+		Title string `json:"title"`
+		Path  string `json:"path"`
+	}
+	data(t, f.do(key, "orgs", "list", nil), &orgs)
+	if len(orgs) != 1 || orgs[0].Title != "New Organization" || orgs[0].Path != "new-organization" {
+		t.Errorf("orgs %+v, want one New Organization", orgs)
 	}
 }

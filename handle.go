@@ -86,6 +86,11 @@ type result struct {
 	message    string
 	data       any
 	pagination *Pagination
+
+	// replayData, if set, is stored for Idempotency-Key replays in place
+	// of data: data that holds a secret shown only once keeps it out of
+	// storage this way.
+	replayData any
 }
 
 // call carries one request through its action.
@@ -164,7 +169,16 @@ func (e *Engine) resolve(mode, action string) (*ActionSpec, error) {
 // authorize verifies the key, counts the request against the rate limit and
 // checks the key's permission for the action.
 func (e *Engine) authorize(c *call) (*RateLimit, time.Duration, error) {
+	// Invalid keys count against the client address, so guessing keys
+	// online gets throttled like guessing passwords.
+	badKeys := e.logins.badKeyKeys(c.req.ClientAddr)
+	if wait, blocked := e.logins.blocked(badKeys, c.now); blocked {
+		return nil, wait, &domain.Error{Code: domain.CodeRateLimited, Message: domain.MsgRateLimited}
+	}
 	key, plan, err := e.authenticate(c.ctx, c.req.APIKey, c.now)
+	if errors.Is(err, errInvalidKey) {
+		e.logins.fail(badKeys, c.now)
+	}
 	if err != nil {
 		return nil, 0, err
 	}

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
@@ -59,7 +60,10 @@ func requestHash(c *call) []byte {
 // parameters, and a release function to call when the request ends.
 func (e *Engine) beginIdempotent(c *call) (*Response, func(), error) {
 	key := c.req.IdempotencyKey
-	if len(key) > maxIdempotencyKeyLen || !domain.CleanText(key) {
+	if !domain.CleanText(key) {
+		return nil, nil, &domain.Error{Code: domain.CodeInvalidParameter, Message: domain.MsgIdempotencyInvalid}
+	}
+	if utf8.RuneCountInString(key) > maxIdempotencyKeyLen {
 		return nil, nil, &domain.Error{Code: domain.CodeInvalidParameter, Message: domain.MsgIdempotencyTooLong}
 	}
 
@@ -114,9 +118,13 @@ func (e *Engine) beginIdempotent(c *call) (*Response, func(), error) {
 // saveIdempotent stores a successful response in the action's transaction,
 // so the action and its record commit together.
 func (e *Engine) saveIdempotent(c *call, res result) error {
+	stored := res.data
+	if res.replayData != nil {
+		stored = res.replayData
+	}
 	var data json.RawMessage
-	if res.data != nil {
-		b, err := json.Marshal(res.data)
+	if stored != nil {
+		b, err := json.Marshal(stored)
 		if err != nil {
 			return fmt.Errorf("encode idempotent response: %w", err)
 		}

@@ -187,14 +187,17 @@ func (u *usageCounter) forgetKey(keyID int64) {
 	delete(u.lastUsed, keyID)
 }
 
-// loginThrottle limits failed logins per email and per client address in a
-// fixed window. It keeps state in memory only, so a restart clears it.
+// loginThrottle limits failures per client in fixed windows: failed logins
+// per email and per client address, and requests with an invalid API key
+// per client address. It keeps state in memory only, so a restart clears
+// it.
 type loginThrottle struct {
-	mu       sync.Mutex
-	perEmail int
-	perAddr  int
-	window   time.Duration
-	failures map[string]*failureWindow
+	mu          sync.Mutex
+	perEmail    int
+	perAddr     int
+	badKeysAddr int
+	window      time.Duration
+	failures    map[string]*failureWindow
 }
 
 type failureWindow struct {
@@ -202,22 +205,40 @@ type failureWindow struct {
 	count int
 }
 
-func newLoginThrottle(perEmail, perAddr int, window time.Duration) *loginThrottle {
-	return &loginThrottle{perEmail: perEmail, perAddr: perAddr, window: window, failures: map[string]*failureWindow{}}
+// limitKey is one counter and the failures it allows in a window.
+type limitKey struct {
+	key   string
+	limit int
 }
 
-// blocked reports whether the email or address has used up its failures,
+func newLoginThrottle(perEmail, perAddr, badKeysAddr int, window time.Duration) *loginThrottle {
+	return &loginThrottle{perEmail: perEmail, perAddr: perAddr, badKeysAddr: badKeysAddr, window: window, failures: map[string]*failureWindow{}}
+}
+
+// loginKeys returns the counters of a login. An empty address (a caller
+// that gave none) has no counter of its own.
+func (t *loginThrottle) loginKeys(email, addr string) []limitKey {
+	keys := []limitKey{{"e:" + email, t.perEmail}}
+	if addr != "" {
+		keys = append(keys, limitKey{"a:" + addr, t.perAddr})
+	}
+	return keys
+}
+
+// badKeyKeys returns the counter of invalid API keys from an address.
+func (t *loginThrottle) badKeyKeys(addr string) []limitKey {
+	if addr == "" {
+		return nil
+	}
+	return []limitKey{{"k:" + addr, t.badKeysAddr}}
+}
+
+// blocked reports whether any of the counters has used up its failures,
 // and for how long it stays blocked.
-func (t *loginThrottle) blocked(email, addr string, now time.Time) (time.Duration, bool) {
+func (t *loginThrottle) blocked(keys []limitKey, now time.Time) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, k := range []struct {
-		key   string
-		limit int
-	}{{"e:" + email, t.perEmail}, {"a:" + addr, t.perAddr}} {
-		if k.key == "a:" {
-			continue
-		}
+	for _, k := range keys {
 		f := t.failures[k.key]
 		if f != nil && now.Sub(f.start) < t.window && f.count >= k.limit {
 			return f.start.Add(t.window).Sub(now), true
@@ -226,18 +247,15 @@ func (t *loginThrottle) blocked(email, addr string, now time.Time) (time.Duratio
 	return 0, false
 }
 
-// fail records a failed login for the email and the address.
-func (t *loginThrottle) fail(email, addr string, now time.Time) {
+// fail records a failure on each of the counters.
+func (t *loginThrottle) fail(keys []limitKey, now time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, key := range []string{"e:" + email, "a:" + addr} {
-		if key == "a:" {
-			continue
-		}
-		f := t.failures[key]
+	for _, k := range keys {
+		f := t.failures[k.key]
 		if f == nil || now.Sub(f.start) >= t.window {
 			f = &failureWindow{start: now}
-			t.failures[key] = f
+			t.failures[k.key] = f
 		}
 		f.count++
 	}

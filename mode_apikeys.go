@@ -21,9 +21,9 @@ func apiKeyActions() []*ActionSpec {
 			Params: []Param{
 				{Name: "name", Type: TypeString, MaxLen: domain.MaxKeyNameLen, Description: "Name for the key"},
 				{Name: "permissions", Type: TypeString, MaxLen: 32, Description: "read, write or read,write (default)"},
-				{Name: "expires_at", Type: TypeTime, MaxLen: 64, Description: "Expiry, ISO 8601, in the future"},
+				{Name: "expires_at", Type: TypeTime, MaxLen: 64, Description: "Expiry, ISO 8601, in the future (default: the calling key's expiry, if it has one)"},
 			},
-			Summary: "Create an API key; the full key is shown only in this response",
+			Summary: "Create an API key with at most the permissions and lifetime of the calling key; the full key is shown only in this response",
 			run:     (*call).createKeyAction,
 		},
 		{Mode: "api_keys", Action: "delete", Mutating: true, Destructive: true, Params: []Param{keyID}, Summary: "Delete an API key", run: (*call).deleteKey},
@@ -86,10 +86,12 @@ func parsePermissions(s string) (read, write bool, err error) {
 	return read, write, nil
 }
 
-// keyCreated is the data of api_keys create.
+// keyCreated is the data of api_keys create. A replay of the request with
+// its Idempotency-Key returns the same key's details without APIKey, which
+// is never stored.
 type keyCreated struct {
 	keyItem
-	APIKey string `json:"api_key"`
+	APIKey string `json:"api_key,omitempty"`
 }
 
 func (c *call) createKeyAction() (result, error) {
@@ -114,6 +116,19 @@ func (c *call) createKeyAction() (result, error) {
 		expires = &t
 	}
 
+	// A key cannot mint a key that outlives it or may do more than it
+	// may, or a limited key would be a way around its own limits.
+	if (read && !c.key.CanRead) || (write && !c.key.CanWrite) {
+		return result{}, &domain.Error{Code: domain.CodePermissionDenied, Message: domain.MsgKeyWiderPermissions}
+	}
+	if limit := c.key.ExpiresAt; limit != nil {
+		if expires == nil {
+			expires = limit
+		} else if expires.After(*limit) {
+			return result{}, &domain.Error{Code: domain.CodePermissionDenied, Message: domain.MsgKeyOutlivesCaller}
+		}
+	}
+
 	raw, key, err := c.e.createKey(c.ctx, c.tx, c.userID, name, read, write, expires, c.now)
 	if err != nil {
 		return result{}, err
@@ -121,7 +136,12 @@ func (c *call) createKeyAction() (result, error) {
 	if err := c.log("api_keys.create", fmt.Sprintf("api key %d", key.ID)); err != nil {
 		return result{}, err
 	}
-	return result{message: domain.MsgKeyCreated, data: keyCreated{keyItem: newKeyItem(key), APIKey: raw}}, nil
+	item := newKeyItem(key)
+	return result{
+		message:    domain.MsgKeyCreated,
+		data:       keyCreated{keyItem: item, APIKey: raw},
+		replayData: keyCreated{keyItem: item},
+	}, nil
 }
 
 // createKey generates a key, stores its hash and returns the full key,

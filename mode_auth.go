@@ -33,7 +33,8 @@ func (c *call) login() (result, error) {
 	if email == "" || password == "" {
 		return result{}, &domain.Error{Code: domain.CodeMissingParameter, Message: domain.MsgEmailPasswordNeeded}
 	}
-	if wait, blocked := c.e.logins.blocked(email, c.req.ClientAddr, c.now); blocked {
+	throttle := c.e.logins.loginKeys(email, c.req.ClientAddr)
+	if wait, blocked := c.e.logins.blocked(throttle, c.now); blocked {
 		c.retryAfter = wait
 		return result{}, &domain.Error{Code: domain.CodeLoginThrottled, Message: domain.MsgLoginThrottled}
 	}
@@ -43,14 +44,16 @@ func (c *call) login() (result, error) {
 		// Hash anyway, so a missing account takes as long as a wrong
 		// password and timing does not reveal which emails exist.
 		domain.CheckPassword(c.e.dummyHash(), password)
-		c.e.logins.fail(email, c.req.ClientAddr, c.now)
+		c.e.logins.fail(throttle, c.now)
 		return result{}, &domain.Error{Code: domain.CodeInvalidCredentials, Message: domain.MsgInvalidCredentials}
 	}
 	if err != nil {
 		return result{}, err
 	}
-	if !domain.CheckPassword(user.PasswordHash, password) {
-		c.e.logins.fail(email, c.req.ClientAddr, c.now)
+	// bcrypt reads only the first 72 bytes, and no stored password is
+	// longer, so a longer one cannot be right even if its start matches.
+	if !domain.CheckPassword(user.PasswordHash, password) || len(password) > domain.MaxPasswordLen {
+		c.e.logins.fail(throttle, c.now)
 		return result{}, &domain.Error{Code: domain.CodeInvalidCredentials, Message: domain.MsgInvalidCredentials}
 	}
 	c.e.logins.succeed(email)
