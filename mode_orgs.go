@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
@@ -70,10 +71,10 @@ const defaultOrgTitle = "New Organization"
 
 func (c *call) newOrg() (result, error) {
 	n := domain.NewOrg{Title: defaultOrgTitle}
-	if t := c.req.Params["title"]; t != "" {
+	if t := strings.TrimSpace(c.req.Params["title"]); t != "" {
 		n.Title = t
 	}
-	n.Contact = c.req.Params["contact"]
+	n.Contact = strings.TrimSpace(c.req.Params["contact"])
 	explicitPath := c.req.Params["path"]
 	n.Path = explicitPath
 	if n.Path == "" {
@@ -220,7 +221,8 @@ func (c *call) updateOrg() (result, error) {
 	// Validate the org as it will be after the update.
 	next := domain.NewOrg{Title: org.Title, Path: org.Path, Contact: org.Contact}
 	if upd.Title != nil {
-		next.Title = *upd.Title
+		title := strings.TrimSpace(*upd.Title)
+		upd.Title, next.Title = &title, title
 	}
 	if upd.Path != nil {
 		next.Path = *upd.Path

@@ -73,7 +73,7 @@ func (c *call) updateProfile() (result, error) {
 	if upd.Empty() {
 		return result{}, &domain.Error{Code: domain.CodeMissingParameter, Message: domain.MsgNoProfileFields}
 	}
-	if err := domain.Validate(upd); err != nil {
+	if err := domain.Validate(upd.Nonempty()); err != nil {
 		return result{}, err
 	}
 	if err := c.tx.UpdateProfile(c.ctx, c.userID, upd); err != nil {

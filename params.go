@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sharepanel/sharepanel/domain"
 )
@@ -25,11 +26,16 @@ func checkParams(spec *ActionSpec, params map[string]string) error {
 		if limit == 0 {
 			limit = maxParamLen
 		}
-		if len(value) > limit {
+		// A UTF-8 character takes at most 4 bytes, so the byte check bounds
+		// the work before the characters are counted.
+		if len(value) > 4*limit {
 			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: at most %d characters allowed", name, limit)
 		}
 		if !domain.CleanText(value) {
 			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: contains a NUL byte, a control character or invalid UTF-8", name)
+		}
+		if utf8.RuneCountInString(value) > limit {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: at most %d characters allowed", name, limit)
 		}
 	}
 	for _, p := range known {
@@ -60,6 +66,9 @@ func checkParams(spec *ActionSpec, params map[string]string) error {
 
 // printable shortens and sanitizes a client-supplied name for a message.
 func printable(s string) string {
+	if s == "" {
+		return `""`
+	}
 	if len(s) > 64 {
 		s = s[:64] + "..."
 	}

@@ -21,8 +21,8 @@ type Param struct {
 	Name     string
 	Type     ParamType
 	Required bool
-	// MaxLen is the maximum length in bytes of a string value; 0 means
-	// maxParamLen.
+	// MaxLen is the maximum length in characters of a string value; 0
+	// means maxParamLen.
 	MaxLen int
 	// Enum lists the allowed values of a string parameter, if limited.
 	Enum        []string

@@ -31,6 +31,18 @@ type ProfileUpdate struct {
 	Address   *string `validate:"omitempty,max=500"`
 }
 
+// Nonempty returns a copy of u without the fields set to "". An empty
+// value clears a field and needs no format check, so validation runs on
+// this copy.
+func (u ProfileUpdate) Nonempty() ProfileUpdate {
+	for _, f := range []**string{&u.Bio, &u.PFP, &u.FirstName, &u.LastName, &u.Phone, &u.Address} {
+		if *f != nil && **f == "" {
+			*f = nil
+		}
+	}
+	return u
+}
+
 // Empty reports whether the update changes nothing.
 func (u ProfileUpdate) Empty() bool {
 	return u.Bio == nil && u.PFP == nil && u.FirstName == nil && u.LastName == nil && u.Phone == nil && u.Address == nil
