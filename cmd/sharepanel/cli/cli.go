@@ -105,7 +105,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	v, rest, ok := findVerb(args)
 	if !ok {
-		fmt.Fprintf(stderr, "sharepanel: unknown verb %q\n\n%s", strings.Join(args[:min(len(args), 2)], " "), usage)
+		fmt.Fprintf(stderr, "sharepanel: unknown verb %q\n\n%s", unknownVerb(args), usage)
 		return exitUsage
 	}
 
@@ -127,6 +127,22 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 // findVerb matches the first one or two words of args against the verbs
 // and returns the verb and the arguments after its name.
+// unknownVerb returns the words of args that name the verb Run could not
+// find: two words when the first begins a known verb, one otherwise, and
+// never a flag.
+func unknownVerb(args []string) string {
+	words := args[:1]
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		for _, v := range verbs {
+			if first, _, two := strings.Cut(v.name, " "); two && first == args[0] {
+				words = args[:2]
+				break
+			}
+		}
+	}
+	return strings.Join(words, " ")
+}
+
 func findVerb(args []string) (verb, []string, bool) {
 	for _, v := range verbs {
 		words := strings.Fields(v.name)

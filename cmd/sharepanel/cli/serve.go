@@ -88,11 +88,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("GET /healthz", healthHandler(store, logger))
-	mux.Handle("/", httpapi.New(engine, httpapi.Options{Logger: logger}))
+	// Two routes need no ServeMux, whose redirects for paths like "//"
+	// would answer in HTML instead of the API's envelope.
+	api := httpapi.New(engine, httpapi.Options{Logger: logger})
+	health := healthHandler(store, logger)
 	srv := &http.Server{
-		Handler:           mux,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/healthz" {
+				health.ServeHTTP(w, r)
+				return
+			}
+			api.ServeHTTP(w, r)
+		}),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -139,9 +146,17 @@ func readPlans(path string) (domain.Catalog, error) {
 }
 
 // healthHandler serves GET /healthz: 200 {"status":"ok"} when a read
-// transaction on the database succeeds, and 503 otherwise.
+// transaction on the database succeeds, and 503 otherwise. Other methods
+// get 405.
 func healthHandler(store storage.Store, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Allow", "GET, HEAD")
+			w.WriteHeader(http.StatusMethodNotAllowed)
+			fmt.Fprintln(w, `{"status":"error","message":"Method not allowed. Use GET","code":"method_not_allowed"}`)
+			return
+		}
 		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 		defer cancel()
 		err := storage.WithTx(ctx, store, false, func(tx storage.Tx) error {
