@@ -72,17 +72,6 @@ func (a *authCache) dropKey(id int64) {
 	}
 }
 
-// dropUser removes every key of a user, after a change to the user's plan.
-func (a *authCache) dropUser(userID int64) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for h, ent := range a.entries {
-		if ent.key.UserID == userID {
-			delete(a.entries, h)
-		}
-	}
-}
-
 var errInvalidKey = &domain.Error{Code: domain.CodeInvalidAPIKey, Message: domain.MsgInvalidAPIKey}
 
 // authenticate verifies an API key and returns it with its owner's plan.

@@ -568,3 +568,31 @@ func TestBlankOrgTitleGetsDefault(t *testing.T) {
 		t.Errorf("orgs %+v, want one New Organization", orgs)
 	}
 }
+
+// panickyStore hands out transactions that panic where an action lists
+// orgs, standing in for a bug.
+type panickyStore struct{ storage.Store }
+
+func (s panickyStore) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
+	tx, err := s.Store.Begin(ctx, writable)
+	return panickyTx{tx}, err
+}
+
+type panickyTx struct{ storage.Tx }
+
+func (panickyTx) FindOrgsByMember(context.Context, int64, domain.Page) ([]domain.Org, int, error) {
+	panic("index out of range")
+}
+
+func TestPanicBecomesInternalError(t *testing.T) {
+	f := newFixture(t, panickyStore{memory.New()}, sharepanel.Config{})
+	_, key := f.user("a@example.com", "pro")
+	resp := f.do(key, "orgs", "list", nil)
+	wantError(t, resp, 500, domain.CodeInternal, domain.MsgInternal)
+	if resp.Err == nil || !strings.Contains(resp.Err.Error(), "index out of range") || !strings.Contains(resp.Err.Error(), "goroutine") {
+		t.Errorf("error %v, want the panic value and its stack", resp.Err)
+	}
+
+	// The Engine keeps serving after the panic.
+	wantOK(t, f.do(key, "profile", "view", nil))
+}

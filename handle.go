@@ -2,8 +2,9 @@ package sharepanel
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/sharepanel/sharepanel/domain"
@@ -81,7 +82,7 @@ const TimestampFormat = "2006-01-02T15:04:05+00:00"
 // listTimeFormat is the layout of created_at-style fields in data.
 const listTimeFormat = "2006-01-02 15:04:05"
 
-// result is what an action returns on success.
+// result is the outcome of a successful action.
 type result struct {
 	message    string
 	data       any
@@ -117,14 +118,14 @@ type call struct {
 // committed; it does not run if the transaction rolls back.
 func (c *call) afterCommit(fn func()) { c.committed = append(c.committed, fn) }
 
-// Handle runs one request and returns its response. It never panics on bad
-// input; a failure of storage becomes a 500 whose details are in
-// Response.Err.
+// Handle runs one request and returns its response. Bad input gets an
+// error response. A storage failure, or a panic in an action, becomes a 500
+// whose details are in Response.Err.
 func (e *Engine) Handle(ctx context.Context, req Request) (resp Response) {
 	now := e.now()
 	defer func() {
 		if p := recover(); p != nil {
-			resp = e.errorResponse(req, now, domain.AsError(nil), panicError{p})
+			resp = e.errorResponse(req, now, domain.AsError(nil), panicError{value: p, stack: debug.Stack()})
 		}
 	}()
 
@@ -290,11 +291,15 @@ func (e *Engine) errorResponse(req Request, now time.Time, de *domain.Error, cau
 	return resp
 }
 
-type panicError struct{ v any }
+// panicError is a panic recovered in Handle, with the stack where it
+// happened, for the transport's log.
+type panicError struct {
+	value any
+	stack []byte
+}
 
 func (p panicError) Error() string {
-	b, _ := json.Marshal(p.v)
-	return "panic: " + string(b)
+	return fmt.Sprintf("panic: %v\n%s", p.value, p.stack)
 }
 
 // log appends an activity entry in the call's transaction.

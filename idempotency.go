@@ -14,7 +14,7 @@ import (
 	"github.com/sharepanel/sharepanel/storage"
 )
 
-// idempotencyTTL is how long a stored response answers retries.
+// idempotencyTTL is how long a stored response is replayed to retries.
 const idempotencyTTL = 24 * time.Hour
 
 // maxIdempotencyKeyLen is the longest Idempotency-Key accepted.

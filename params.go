@@ -41,7 +41,8 @@ func checkParams(spec *ActionSpec, params map[string]string) error {
 	for _, p := range known {
 		value, given := params[p.Name]
 		if p.Required && (!given || value == "") {
-			// Callers with a message of the reference's own check first.
+			// Each action checks its required parameters itself, because the
+			// reference fixes the message for some of them.
 			continue
 		}
 		if !given {

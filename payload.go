@@ -5,9 +5,10 @@ import "context"
 // PayloadLimit returns the largest request body, in bytes, that the owner
 // of apiKey may send: the cap of the user's plan for a valid key, and the
 // smallest cap in the catalog otherwise. Transports call it before reading
-// a body, so a client without a valid key up front (a login, or a key sent
-// inside the body) gets the smallest cap and cannot make the server read or
-// hold more; larger bodies need the key in a header or the query string.
+// a body. A client without a valid key up front (a login, or a key sent
+// inside the body) thus gets the smallest cap and cannot make the server
+// read or hold more. Larger bodies need the key in a header or the query
+// string.
 func (e *Engine) PayloadLimit(ctx context.Context, apiKey string) int64 {
 	if apiKey != "" {
 		if _, plan, err := e.authenticate(ctx, apiKey, e.now()); err == nil {

@@ -5,7 +5,7 @@ import (
 )
 
 // ParamType is the type of an action parameter as the API reads it. Every
-// parameter arrives as a string; the type says how it is parsed.
+// parameter arrives as a string, and the type determines how it is parsed.
 type ParamType string
 
 // Parameter types.
@@ -80,10 +80,6 @@ func (s *ActionSpec) AllParams() []Param {
 	}
 	return out
 }
-
-// Modes lists every mode of the API in the order of the reference, those
-// that this build implements and those it does not yet.
-var Modes = []string{"auth", "profile", "orgs", "instances", "billing", "analytics", "notifications", "api_keys", "search", "stats"}
 
 // Actions returns every action the Engine implements, sorted by method
 // name.

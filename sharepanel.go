@@ -53,7 +53,7 @@ type Config struct {
 
 	// AuthCacheTTL is how long a verified API key is trusted without a
 	// storage lookup. Keys deleted through this Engine are dropped from the
-	// cache at once; a key deleted by another process sharing the store
+	// cache at once. A key deleted by another process sharing the store
 	// stays usable here for up to this long. Default: 2 seconds. A negative
 	// value disables the cache.
 	AuthCacheTTL time.Duration

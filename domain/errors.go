@@ -109,10 +109,10 @@ func ErrorCode(err error) Code {
 	return AsError(err).Code
 }
 
-// ErrNotFound is what storage returns when a lookup finds no row. The Engine
-// turns it into a message that names the object.
+// ErrNotFound is the error storage returns when a lookup finds no row. The
+// Engine turns it into a message that names the object.
 var ErrNotFound = &Error{Code: CodeNotFound, Message: "Not found"}
 
-// ErrConflict is what storage returns when a unique constraint rejects a
-// write (an org path or a user email that is taken).
+// ErrConflict is the error storage returns when a unique constraint rejects
+// a write (an org path or a user email that is taken).
 var ErrConflict = &Error{Code: CodeConflict, Message: "Conflict"}

@@ -44,6 +44,7 @@ func ParseMoney(s string) (Money, error) {
 	}
 	neg := strings.HasPrefix(s, "-")
 	body := strings.TrimPrefix(s, "-")
+
 	whole, frac, hasFrac := strings.Cut(body, ".")
 	if whole == "" || (hasFrac && (frac == "" || len(frac) > 2)) {
 		return 0, fmt.Errorf("invalid amount %q: want digits with at most two decimals", s)
@@ -58,6 +59,7 @@ func ParseMoney(s string) (Money, error) {
 	if len(whole) > 14 {
 		return 0, fmt.Errorf("invalid amount %q: too large", s)
 	}
+
 	w, _ := strconv.ParseInt(whole, 10, 64)
 	var f int64
 	if hasFrac {
