@@ -17,6 +17,13 @@ import (
 // The limits use fixed windows: the current UTC minute and the current UTC
 // day. A user's daily total is the stored total for the day, read once when
 // the user is first seen that day, plus what this process counted since.
+//
+// NOTE: the limits hold per Engine. Several Engines on one store (two
+// serve processes on one SQLite file, or several machines on one
+// database) each allow the full per-minute rate and see each other's
+// daily counts only as stored when they first saw the user that day. A
+// process that is killed without Close loses the counts of its last flush
+// interval.
 type usageCounter struct {
 	mu    sync.Mutex
 	users map[int64]*userWindow
