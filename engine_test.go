@@ -596,3 +596,31 @@ func TestPanicBecomesInternalError(t *testing.T) {
 	// The Engine keeps serving after the panic.
 	wantOK(t, f.do(key, "profile", "view", nil))
 }
+
+func TestDerivedPathsStayWithinLimit(t *testing.T) {
+	plans := domain.Catalog{{Name: "many", DailyRequests: 1 << 20, PerMinute: 1 << 20, MaxPayloadBytes: 1 << 20, OrgLimit: 2000, InstanceLimit: 1}}
+	f := newFixture(t, memory.New(), sharepanel.Config{Plans: plans})
+	_, key := f.user("a@example.com", "many")
+	title := strings.Repeat("z", 60)
+
+	var last struct {
+		OrgID int64 `json:"org_id"`
+	}
+	for i := 1; i <= 1001; i++ {
+		resp := f.do(key, "orgs", "new", map[string]string{"title": title})
+		wantOK(t, resp)
+		data(t, resp, &last)
+	}
+	var org struct {
+		Path string `json:"path"`
+	}
+	params := map[string]string{"org_id": jsonID(last.OrgID)}
+	data(t, f.do(key, "orgs", "view", params), &org)
+	if want := strings.Repeat("z", 59) + "-1001"; org.Path != want {
+		t.Errorf("path of org 1001 = %q (%d characters), want %q", org.Path, len(org.Path), want)
+	}
+
+	// The org stays updatable, since its path passes validation.
+	params["contact"] = "ops@example.com"
+	wantOK(t, f.do(key, "orgs", "update", params))
+}

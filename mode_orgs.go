@@ -117,15 +117,38 @@ func (c *call) newOrg() (result, error) {
 	return result{message: domain.MsgOrgCreated, data: map[string]int64{"org_id": org.ID}}, nil
 }
 
-// freePath returns base, or base with the first free suffix -2, -3, ...
+// freePath returns base, or base with the smallest free suffix -2, -3, ...
+// One query finds every taken path of the chain, so the cost does not grow
+// with a query per taken suffix. A suffix that would make the path longer
+// than domain.MaxPathLen shortens the base instead, and such a candidate is
+// checked on its own, since it belongs to another chain.
 func (c *call) freePath(base string) (string, error) {
-	for i := 1; ; i++ {
-		path := base
-		if i > 1 {
-			path = base + "-" + strconv.Itoa(i)
+	paths, err := c.tx.FindOrgPaths(c.ctx, base)
+	if err != nil {
+		return "", err
+	}
+	taken := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		taken[p] = true
+	}
+	if !taken[base] {
+		return base, nil
+	}
+	for i := 2; ; i++ {
+		suffix := "-" + strconv.Itoa(i)
+		stem := base
+		if len(stem)+len(suffix) > domain.MaxPathLen {
+			stem = strings.TrimRight(stem[:domain.MaxPathLen-len(suffix)], "-")
 		}
-		taken, err := c.tx.OrgPathTaken(c.ctx, path)
-		if err != nil || !taken {
+		path := stem + suffix
+		if stem == base {
+			if !taken[path] {
+				return path, nil
+			}
+			continue
+		}
+		other, err := c.tx.OrgPathTaken(c.ctx, path)
+		if err != nil || !other {
 			return path, err
 		}
 	}

@@ -82,6 +82,10 @@ type Orgs interface {
 	CreateOrg(ctx context.Context, o *domain.Org) error
 	FindOrgByID(ctx context.Context, id int64) (*domain.Org, error)
 	OrgPathTaken(ctx context.Context, path string) (bool, error)
+	// FindOrgPaths returns, in ascending order, the paths of orgs that
+	// equal base or start with base followed by a hyphen: the candidates a
+	// derived path "base", "base-2", "base-3"... can collide with.
+	FindOrgPaths(ctx context.Context, base string) ([]string, error)
 	// UpdateOrg sets the non-nil fields of u. ErrConflict if the new path is
 	// taken by another org, ErrNotFound if there is no such org.
 	UpdateOrg(ctx context.Context, id int64, u domain.OrgUpdate) error

@@ -3,6 +3,7 @@ package memory
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
@@ -54,6 +55,27 @@ func (t *Tx) OrgPathTaken(_ context.Context, path string) (bool, error) {
 		return false, fmt.Errorf("check org path %q: %w", path, err)
 	}
 	return d.orgByPath.has(path), nil
+}
+
+// FindOrgPaths returns the paths equal to base or starting with base and a
+// hyphen, in ascending order.
+func (t *Tx) FindOrgPaths(_ context.Context, base string) ([]string, error) {
+	d, err := t.read()
+	if err != nil {
+		return nil, fmt.Errorf("find org paths like %q: %w", base, err)
+	}
+	paths := []string{}
+	// Every match sorts in [base, base+"."), because '.' follows '-'.
+	end := base + "."
+	for path := range d.orgByPath.ascend(base) {
+		if path >= end {
+			break
+		}
+		if path == base || strings.HasPrefix(path, base+"-") {
+			paths = append(paths, path)
+		}
+	}
+	return paths, nil
 }
 
 // UpdateOrg sets the non-nil fields of u. It returns domain.ErrConflict if

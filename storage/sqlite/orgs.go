@@ -51,6 +51,28 @@ func (t *Tx) OrgPathTaken(ctx context.Context, path string) (bool, error) {
 	return taken, nil
 }
 
+// FindOrgPaths returns the paths equal to base or starting with base and a
+// hyphen, in ascending order.
+func (t *Tx) FindOrgPaths(ctx context.Context, base string) ([]string, error) {
+	rows, err := t.stmt(ctx, qFindOrgPaths).QueryContext(ctx, base, base+"-", base+".")
+	if err != nil {
+		return nil, fmt.Errorf("find org paths like %q: %w", base, mapError(err))
+	}
+	defer rows.Close()
+	paths := []string{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, fmt.Errorf("find org paths like %q: %w", base, mapError(err))
+		}
+		paths = append(paths, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find org paths like %q: %w", base, mapError(err))
+	}
+	return paths, nil
+}
+
 // UpdateOrg sets the non-nil fields of u. It returns domain.ErrConflict if
 // another org has the new path and domain.ErrNotFound if there is no such
 // org.

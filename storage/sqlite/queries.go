@@ -45,6 +45,9 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 VALUES (?, ?, ?, ?, ?, ?)`
 	qFindOrgByID      = `SELECT ` + orgColumns + ` FROM orgs WHERE id = ?`
 	qOrgPathTaken     = `SELECT EXISTS (SELECT 1 FROM orgs WHERE path = ?)`
+	// Paths that start with "base-" sort in ["base-", "base."), since '.'
+	// follows '-' in ASCII, so both parts use the unique index on path.
+	qFindOrgPaths = `SELECT path FROM orgs WHERE path = ? OR (path >= ? AND path < ?) ORDER BY path`
 	qUpdateOrg        = `UPDATE orgs SET title = coalesce(?, title), path = coalesce(?, path), contact = coalesce(?, contact) WHERE id = ?`
 	qDeleteOrg        = `DELETE FROM orgs WHERE id = ?`
 	qFindOrgsByMember = `SELECT o.id, o.title, o.path, o.admin_id, o.contact, o.created_by, o.created_at
@@ -163,7 +166,7 @@ func instanceArgs(f storage.InstanceFilter) []any {
 var allQueries = append([]string{
 	qCreateUser, qFindUserByID, qFindUserByEmail, qUpdateProfile, qCountUsers,
 	qCreateAPIKey, qFindAPIKeyByHash, qFindAPIKeyByID, qFindAPIKeys, qCountAPIKeys, qDeleteAPIKey,
-	qCreateOrg, qFindOrgByID, qOrgPathTaken, qUpdateOrg, qDeleteOrg,
+	qCreateOrg, qFindOrgByID, qOrgPathTaken, qFindOrgPaths, qUpdateOrg, qDeleteOrg,
 	qFindOrgsByMember, qCountOrgsByMember, qCountOrgsByAdmin,
 	qAddMember, qFindMember, qFindMembers, qCountMembers,
 	qCreateInstance, qFindInstanceByID, qSetInstanceStatus, qDeleteInstance,

@@ -47,6 +47,26 @@ func testOrgs(t *testing.T, open func(t *testing.T) storage.Store) {
 		wantErr(t, err, domain.ErrNotFound)
 	})
 
+	t.Run("paths derived from a base", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		for _, path := range []string{"acme-2", "acme", "acm", "acme2", "acme-10", "acme-corp", "acmf", "acme-x-2", "zeta"} {
+			createOrg(t, s, a.ID, path)
+		}
+		var paths []string
+		view(t, s, func(ctx context.Context, tx storage.Tx) (err error) {
+			paths, err = tx.FindOrgPaths(ctx, "acme")
+			return err
+		})
+		equal(t, "paths", paths, []string{"acme", "acme-10", "acme-2", "acme-corp", "acme-x-2"})
+
+		view(t, s, func(ctx context.Context, tx storage.Tx) (err error) {
+			paths, err = tx.FindOrgPaths(ctx, "nothing")
+			return err
+		})
+		equal(t, "no paths", paths, []string{})
+	})
+
 	t.Run("create errors", func(t *testing.T) {
 		tests := []struct {
 			name    string
