@@ -43,11 +43,11 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 	qCreateOrg = `INSERT INTO orgs (title, path, admin_id, contact, created_by, created_at)
 VALUES (?, ?, ?, ?, ?, ?)`
-	qFindOrgByID      = `SELECT ` + orgColumns + ` FROM orgs WHERE id = ?`
-	qOrgPathTaken     = `SELECT EXISTS (SELECT 1 FROM orgs WHERE path = ?)`
+	qFindOrgByID  = `SELECT ` + orgColumns + ` FROM orgs WHERE id = ?`
+	qOrgPathTaken = `SELECT EXISTS (SELECT 1 FROM orgs WHERE path = ?)`
 	// Paths that start with "base-" sort in ["base-", "base."), since '.'
 	// follows '-' in ASCII, so both parts use the unique index on path.
-	qFindOrgPaths = `SELECT path FROM orgs WHERE path = ? OR (path >= ? AND path < ?) ORDER BY path`
+	qFindOrgPaths     = `SELECT path FROM orgs WHERE path = ? OR (path >= ? AND path < ?) ORDER BY path`
 	qUpdateOrg        = `UPDATE orgs SET title = coalesce(?, title), path = coalesce(?, path), contact = coalesce(?, contact) WHERE id = ?`
 	qDeleteOrg        = `DELETE FROM orgs WHERE id = ?`
 	qFindOrgsByMember = `SELECT o.id, o.title, o.path, o.admin_id, o.contact, o.created_by, o.created_at
