@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
 	"github.com/sharepanel/sharepanel/storage/memory"
+	"github.com/sharepanel/sharepanel/storage/sqlite"
 )
 
 // clock is a settable time source for tests.
@@ -623,4 +626,58 @@ func TestDerivedPathsStayWithinLimit(t *testing.T) {
 	// The org stays updatable, since its path passes validation.
 	params["contact"] = "ops@example.com"
 	wantOK(t, f.do(key, "orgs", "update", params))
+}
+
+func TestIdempotencyAcrossEngines(t *testing.T) {
+	dir := t.TempDir()
+	openStore := func() storage.Store {
+		s, err := sqlite.Open(filepath.Join(dir, "shared.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	// Two stores on one file stand for two serve processes.
+	f := newFixture(t, openStore(), sharepanel.Config{})
+	g := newFixture(t, openStore(), sharepanel.Config{})
+	_, key := f.user("a@example.com", "enterprise")
+
+	const keys = 20
+	var wg sync.WaitGroup
+	ids := make([][2]int64, keys)
+	for i := 0; i < keys; i++ {
+		for j, engine := range []*sharepanel.Engine{f.e, g.e} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				resp := engine.Handle(context.Background(), sharepanel.Request{
+					Mode: "orgs", Action: "new", APIKey: key, IdempotencyKey: fmt.Sprintf("key-%d", i),
+					Params: map[string]string{"title": fmt.Sprintf("Org %d", i)},
+				})
+				if resp.Status != 200 {
+					t.Errorf("key %d engine %d: %d %s", i, j, resp.Status, resp.Envelope.Message)
+					return
+				}
+				var out struct {
+					OrgID int64 `json:"org_id"`
+				}
+				data(t, resp, &out)
+				ids[i][j] = out.OrgID
+			}()
+		}
+	}
+	wg.Wait()
+
+	for i, pair := range ids {
+		if pair[0] != pair[1] {
+			t.Errorf("key %d: engines created orgs %d and %d, want one org", i, pair[0], pair[1])
+		}
+	}
+	var orgs []any
+	resp := f.do(key, "orgs", "list", map[string]string{"limit": "100"})
+	data(t, resp, &orgs)
+	if len(orgs) != keys {
+		t.Errorf("%d orgs, want %d", len(orgs), keys)
+	}
 }

@@ -223,19 +223,30 @@ func (e *Engine) run(c *call) Response {
 
 	idem := c.spec.Mutating && c.req.IdempotencyKey != "" && c.userID != 0
 	if idem {
-		replay, release, err := e.beginIdempotent(c)
+		release, err := e.claimIdempotencyKey(c)
 		if err != nil {
 			return fail(err)
 		}
 		defer release()
-		if replay != nil {
-			return *replay
-		}
 	}
 
+	// The stored response is looked up in the action's own writable
+	// transaction, so Engines in other processes that share the store see
+	// the first request's record or wait for it, and never act twice.
 	var res result
+	replayed := false
 	err := storage.WithTx(c.ctx, e.store, c.spec.Mutating || c.spec.writes, func(tx storage.Tx) error {
 		c.tx = tx
+		if idem {
+			stored, err := e.findIdempotent(c)
+			if err != nil {
+				return err
+			}
+			if stored != nil {
+				res, replayed = *stored, true
+				return nil
+			}
+		}
 		var err error
 		if res, err = c.spec.run(c); err != nil {
 			return err
@@ -249,8 +260,10 @@ func (e *Engine) run(c *call) Response {
 	if err != nil {
 		return fail(err)
 	}
-	for _, fn := range c.committed {
-		fn()
+	if !replayed {
+		for _, fn := range c.committed {
+			fn()
+		}
 	}
 	return e.successResponse(*c.req, c.now, res)
 }

@@ -55,64 +55,60 @@ func requestHash(c *call) []byte {
 	return h.Sum(nil)
 }
 
-// beginIdempotent claims the request's idempotency key. It returns the
-// stored response to replay if the key was used before with the same
-// parameters, and a release function to call when the request ends.
-func (e *Engine) beginIdempotent(c *call) (*Response, func(), error) {
+// claimIdempotencyKey marks the request's idempotency key as in use in
+// this Engine, so a concurrent retry gets 409 at once instead of waiting
+// for the first request's transaction. The returned function releases it.
+func (e *Engine) claimIdempotencyKey(c *call) (func(), error) {
 	key := c.req.IdempotencyKey
 	if !domain.CleanText(key) {
-		return nil, nil, &domain.Error{Code: domain.CodeInvalidParameter, Message: domain.MsgIdempotencyInvalid}
+		return nil, &domain.Error{Code: domain.CodeInvalidParameter, Message: domain.MsgIdempotencyInvalid}
 	}
 	if utf8.RuneCountInString(key) > maxIdempotencyKeyLen {
-		return nil, nil, &domain.Error{Code: domain.CodeInvalidParameter, Message: domain.MsgIdempotencyTooLong}
+		return nil, &domain.Error{Code: domain.CodeInvalidParameter, Message: domain.MsgIdempotencyTooLong}
 	}
 
 	ik := inflightKey{c.userID, key}
 	e.inflight.mu.Lock()
+	defer e.inflight.mu.Unlock()
 	if e.inflight.keys == nil {
 		e.inflight.keys = map[inflightKey]struct{}{}
 	}
 	if _, busy := e.inflight.keys[ik]; busy {
-		e.inflight.mu.Unlock()
-		return nil, nil, &domain.Error{Code: domain.CodeIdempotencyInFlight, Message: domain.MsgIdempotencyInFlight}
+		return nil, &domain.Error{Code: domain.CodeIdempotencyInFlight, Message: domain.MsgIdempotencyInFlight}
 	}
 	e.inflight.keys[ik] = struct{}{}
-	e.inflight.mu.Unlock()
-	release := func() {
+	return func() {
 		e.inflight.mu.Lock()
 		delete(e.inflight.keys, ik)
 		e.inflight.mu.Unlock()
-	}
+	}, nil
+}
 
-	var stored *storage.IdempotentResponse
-	err := storage.WithTx(c.ctx, e.store, false, func(tx storage.Tx) error {
-		var err error
-		stored, err = tx.FindIdempotent(c.ctx, c.userID, key)
-		return err
-	})
+// findIdempotent returns the stored result of an earlier request with the
+// same key and parameters, nil if there is none younger than
+// idempotencyTTL, and an idempotency_key_reused error if the parameters
+// differ. It runs in the action's transaction.
+func (e *Engine) findIdempotent(c *call) (*result, error) {
+	stored, err := c.tx.FindIdempotent(c.ctx, c.userID, c.req.IdempotencyKey)
 	if errors.Is(err, domain.ErrNotFound) || (err == nil && c.now.Sub(stored.CreatedAt) >= idempotencyTTL) {
-		return nil, release, nil
+		return nil, nil
 	}
 	if err != nil {
-		release()
-		return nil, nil, fmt.Errorf("find idempotent response: %w", err)
+		return nil, fmt.Errorf("find idempotent response: %w", err)
 	}
 	if string(stored.RequestHash) != string(requestHash(c)) {
-		release()
-		return nil, nil, &domain.Error{Code: domain.CodeIdempotencyKeyReused, Message: domain.MsgIdempotencyReused}
+		return nil, &domain.Error{Code: domain.CodeIdempotencyKeyReused, Message: domain.MsgIdempotencyReused}
 	}
 
 	var body storedResponse
 	if err := json.Unmarshal(stored.Body, &body); err != nil {
-		release()
-		return nil, nil, fmt.Errorf("decode idempotent response: %w", err)
+		return nil, fmt.Errorf("decode idempotent response: %w", err)
 	}
-	res := result{message: body.Message, pagination: body.Pagination}
+	res := &result{message: body.Message, pagination: body.Pagination}
 	if len(body.Data) > 0 {
 		res.data = body.Data
 	}
-	resp := e.successResponse(*c.req, c.now, res)
-	return &resp, release, nil
+	return res, nil
 }
 
 // saveIdempotent stores a successful response in the action's transaction,
