@@ -509,26 +509,6 @@ func TestReplayedKeyCreationHidesKey(t *testing.T) {
 	}
 }
 
-func TestInvalidKeysThrottledPerAddress(t *testing.T) {
-	f := newFixture(t, memory.New(), sharepanel.Config{InvalidKeysPerAddress: 3, LoginWindow: time.Minute})
-	_, key := f.user("a@example.com", "pro")
-	guess := domain.NewAPIKey()
-	for i := 0; i < 3; i++ {
-		wantError(t, f.do(guess, "profile", "view", nil), 401, domain.CodeInvalidAPIKey, domain.MsgInvalidAPIKey)
-	}
-	resp := f.do(key, "profile", "view", nil)
-	wantError(t, resp, 429, domain.CodeRateLimited, domain.MsgRateLimited)
-	if resp.RetryAfter <= 0 {
-		t.Errorf("retry after %v, want > 0", resp.RetryAfter)
-	}
-
-	// Another address is not affected, and the window ends.
-	other := f.e.Handle(context.Background(), sharepanel.Request{Mode: "profile", Action: "view", APIKey: key, ClientAddr: "198.51.100.7"})
-	wantOK(t, other)
-	f.clock.Add(time.Minute)
-	wantOK(t, f.do(key, "profile", "view", nil))
-}
-
 func TestLoginRejectsOverlongPassword(t *testing.T) {
 	f := newFixture(t, memory.New(), sharepanel.Config{})
 	password := strings.Repeat("p", domain.MaxPasswordLen)

@@ -170,16 +170,10 @@ func (e *Engine) resolve(mode, action string) (*ActionSpec, error) {
 // authorize verifies the key, counts the request against the rate limit and
 // checks the key's permission for the action.
 func (e *Engine) authorize(c *call) (*RateLimit, time.Duration, error) {
-	// Invalid keys count against the client address, so guessing keys
-	// online gets throttled like guessing passwords.
-	badKeys := e.logins.badKeyKeys(c.req.ClientAddr)
-	if wait, blocked := e.logins.blocked(badKeys, c.now); blocked {
-		return nil, wait, &domain.Error{Code: domain.CodeRateLimited, Message: domain.MsgRateLimited}
-	}
+	// Invalid keys are not throttled per address: a key has about 190
+	// random bits, so guessing one is hopeless, while blocking an address
+	// would lock out every client behind the same NAT or proxy.
 	key, plan, err := e.authenticate(c.ctx, c.req.APIKey, c.now)
-	if errors.Is(err, errInvalidKey) {
-		e.logins.fail(badKeys, c.now)
-	}
 	if err != nil {
 		return nil, 0, err
 	}

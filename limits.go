@@ -194,17 +194,14 @@ func (u *usageCounter) forgetKey(keyID int64) {
 	delete(u.lastUsed, keyID)
 }
 
-// loginThrottle limits failures per client in fixed windows: failed logins
-// per email and per client address, and requests with an invalid API key
-// per client address. It keeps state in memory only, so a restart clears
-// it.
+// loginThrottle limits failed logins per email and per client address in
+// fixed windows. It keeps state in memory only, so a restart clears it.
 type loginThrottle struct {
-	mu          sync.Mutex
-	perEmail    int
-	perAddr     int
-	badKeysAddr int
-	window      time.Duration
-	failures    map[string]*failureWindow
+	mu       sync.Mutex
+	perEmail int
+	perAddr  int
+	window   time.Duration
+	failures map[string]*failureWindow
 }
 
 type failureWindow struct {
@@ -218,8 +215,8 @@ type limitKey struct {
 	limit int
 }
 
-func newLoginThrottle(perEmail, perAddr, badKeysAddr int, window time.Duration) *loginThrottle {
-	return &loginThrottle{perEmail: perEmail, perAddr: perAddr, badKeysAddr: badKeysAddr, window: window, failures: map[string]*failureWindow{}}
+func newLoginThrottle(perEmail, perAddr int, window time.Duration) *loginThrottle {
+	return &loginThrottle{perEmail: perEmail, perAddr: perAddr, window: window, failures: map[string]*failureWindow{}}
 }
 
 // loginKeys returns the counters of a login. An empty address (a caller
@@ -230,14 +227,6 @@ func (t *loginThrottle) loginKeys(email, addr string) []limitKey {
 		keys = append(keys, limitKey{"a:" + addr, t.perAddr})
 	}
 	return keys
-}
-
-// badKeyKeys returns the counter of invalid API keys from an address.
-func (t *loginThrottle) badKeyKeys(addr string) []limitKey {
-	if addr == "" {
-		return nil
-	}
-	return []limitKey{{"k:" + addr, t.badKeysAddr}}
 }
 
 // blocked reports whether any of the counters has used up its failures,

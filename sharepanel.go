@@ -66,13 +66,8 @@ type Config struct {
 	// Default: 20.
 	LoginFailuresPerAddress int
 
-	// InvalidKeysPerAddress is how many requests with an invalid or
-	// expired API key one client address may make in LoginWindow before
-	// its further requests get 429. Default: 100.
-	InvalidKeysPerAddress int
-
-	// LoginWindow is the window of the failed-login and invalid-key limits.
-	// Default: 15 minutes.
+	// LoginWindow is the window of the failed-login limits. Default: 15
+	// minutes.
 	LoginWindow time.Duration
 }
 
@@ -101,13 +96,10 @@ func (c *Config) setDefaults() error {
 	if c.LoginFailuresPerAddress == 0 {
 		c.LoginFailuresPerAddress = 20
 	}
-	if c.InvalidKeysPerAddress == 0 {
-		c.InvalidKeysPerAddress = 100
-	}
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute
 	}
-	if c.BcryptCost < 0 || c.LoginFailuresPerEmail < 0 || c.LoginFailuresPerAddress < 0 || c.InvalidKeysPerAddress < 0 || c.LoginWindow < 0 {
+	if c.BcryptCost < 0 || c.LoginFailuresPerEmail < 0 || c.LoginFailuresPerAddress < 0 || c.LoginWindow < 0 {
 		return errors.New("negative value in config")
 	}
 	return nil
@@ -150,7 +142,7 @@ func New(store storage.Store, cfg Config) (*Engine, error) {
 		cfg:    cfg,
 		log:    cfg.Logger,
 		usage:  newUsageCounter(),
-		logins: newLoginThrottle(cfg.LoginFailuresPerEmail, cfg.LoginFailuresPerAddress, cfg.InvalidKeysPerAddress, cfg.LoginWindow),
+		logins: newLoginThrottle(cfg.LoginFailuresPerEmail, cfg.LoginFailuresPerAddress, cfg.LoginWindow),
 		auth:   newAuthCache(cfg.AuthCacheTTL),
 		stop:   make(chan struct{}),
 		done:   make(chan struct{}),

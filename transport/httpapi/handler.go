@@ -288,8 +288,11 @@ func requestIDFrom(header http.Header) string {
 	return newRequestID()
 }
 
+// validRequestID reports whether a client's request id may be used. An id
+// with the API key prefix is refused, because request ids are logged and a
+// key pasted into the header must not reach the log.
 func validRequestID(id string) bool {
-	if id == "" || len(id) > maxRequestIDLen {
+	if id == "" || len(id) > maxRequestIDLen || strings.HasPrefix(id, domain.KeyPrefix) {
 		return false
 	}
 	for i := 0; i < len(id); i++ {

@@ -324,6 +324,7 @@ func TestRequestID(t *testing.T) {
 		{name: "64 characters reused", clientID: strings.Repeat("a", 64), reused: true},
 		{name: "65 characters replaced", clientID: strings.Repeat("a", 65)},
 		{name: "invalid characters replaced", clientID: "id with spaces"},
+		{name: "api key replaced", clientID: domain.NewAPIKey()},
 		{name: "no client id"},
 	}
 	for _, tt := range tests {
