@@ -133,3 +133,49 @@ func TestErrorStatus(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestProfileURLCheck(t *testing.T) {
+	tests := []struct {
+		name string
+		pfp  string
+		ok   bool
+	}{
+		{name: "https", pfp: "https://cdn.example.com/a.png", ok: true},
+		{name: "http", pfp: "http://example.com", ok: true},
+		{name: "scheme with http prefix", pfp: "httpfoo://evil"},
+		{name: "no host", pfp: "http:foo"},
+		{name: "javascript", pfp: "javascript:alert(1)"},
+		{name: "relative", pfp: "/a.png"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := domain.Validate(domain.ProfileUpdate{PFP: &tt.pfp})
+			if tt.ok && err != nil {
+				t.Errorf("pfp %q: %v, want valid", tt.pfp, err)
+			}
+			if !tt.ok && domain.ErrorCode(err) != domain.CodeInvalidParameter {
+				t.Errorf("pfp %q: %v, want invalid_parameter", tt.pfp, err)
+			}
+		})
+	}
+}
+
+func TestReadCatalogStrict(t *testing.T) {
+	const row = `"name":"x","daily_requests":1,"per_minute":1`
+	tests := []struct {
+		name, input, message string
+	}{
+		{name: "trailing data", input: `[{` + row + `,"max_payload_mb":1}] {`, message: "unexpected data after the array"},
+		{name: "both payload fields", input: `[{` + row + `,"max_payload_mb":1,"max_payload_bytes":5}]`, message: "not both"},
+		{name: "megabytes overflow", input: `[{` + row + `,"max_payload_mb":17592186044417}]`, message: "outside 1 to"},
+		{name: "field named in JSON", input: `[{"name":"x","daily_requests":0,"per_minute":1,"max_payload_mb":1}]`, message: "Invalid daily_requests"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := domain.ReadCatalog(strings.NewReader(tt.input))
+			if err == nil || !strings.Contains(err.Error(), tt.message) {
+				t.Errorf("error %v, want one containing %q", err, tt.message)
+			}
+		})
+	}
+}

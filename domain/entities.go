@@ -24,7 +24,7 @@ type User struct {
 // left as it is.
 type ProfileUpdate struct {
 	Bio       *string `validate:"omitempty,max=1000"`
-	PFP       *string `validate:"omitempty,max=2048,url,startswith=http"`
+	PFP       *string `validate:"omitempty,max=2048,httpurl"`
 	FirstName *string `validate:"omitempty,max=100"`
 	LastName  *string `validate:"omitempty,max=100"`
 	Phone     *string `validate:"omitempty,max=32,phone"`

@@ -4,11 +4,17 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// Password limits. bcrypt reads at most 72 bytes, so longer passwords are
-// rejected instead of being silently truncated.
+// Password limits in bytes. bcrypt reads at most 72 bytes, so longer
+// passwords are rejected instead of being silently truncated.
 const (
 	MinPasswordLen = 8
 	MaxPasswordLen = 72
+)
+
+// The bcrypt costs HashPassword accepts.
+const (
+	MinBcryptCost = bcrypt.MinCost
+	MaxBcryptCost = bcrypt.MaxCost
 )
 
 // HashPassword returns a bcrypt hash of the password at the given cost

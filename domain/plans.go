@@ -75,8 +75,8 @@ func (c Catalog) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, p := range c {
-		if err := validate.Struct(p); err != nil {
-			return fmt.Errorf("plan %d (%q): %w", i, p.Name, err)
+		if err := Validate(p); err != nil {
+			return fmt.Errorf("plan %d (%q): %w", i+1, p.Name, err)
 		}
 		if seen[p.Name] {
 			return fmt.Errorf("plan %q is listed twice", p.Name)
@@ -93,8 +93,12 @@ type planFile struct {
 	MaxPayloadMB int64 `json:"max_payload_mb"`
 }
 
-// ReadCatalog reads a JSON array of plans (the fields of Plan; the payload
-// cap as max_payload_bytes or max_payload_mb) and validates it.
+// maxPayloadMB bounds max_payload_mb, so the cap in bytes cannot overflow.
+const maxPayloadMB = 1 << 20
+
+// ReadCatalog reads a JSON array of plans (the fields of Plan, with the
+// payload cap as max_payload_bytes or max_payload_mb, not both) and
+// validates it. Nothing may follow the array.
 func ReadCatalog(r io.Reader) (Catalog, error) {
 	var rows []planFile
 	dec := json.NewDecoder(r)
@@ -102,10 +106,19 @@ func ReadCatalog(r io.Reader) (Catalog, error) {
 	if err := dec.Decode(&rows); err != nil {
 		return nil, fmt.Errorf("decode plan catalog: %w", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode plan catalog: unexpected data after the array")
+	}
 	c := make(Catalog, 0, len(rows))
-	for _, row := range rows {
+	for i, row := range rows {
 		p := row.Plan
-		if p.MaxPayloadBytes == 0 && row.MaxPayloadMB > 0 {
+		if row.MaxPayloadMB != 0 {
+			if p.MaxPayloadBytes != 0 {
+				return nil, fmt.Errorf("plan %d (%q): give max_payload_bytes or max_payload_mb, not both", i+1, p.Name)
+			}
+			if row.MaxPayloadMB < 0 || row.MaxPayloadMB > maxPayloadMB {
+				return nil, fmt.Errorf("plan %d (%q): max_payload_mb %d is outside 1 to %d", i+1, p.Name, row.MaxPayloadMB, maxPayloadMB)
+			}
 			p.MaxPayloadBytes = row.MaxPayloadMB * mb
 		}
 		c = append(c, p)

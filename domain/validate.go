@@ -3,8 +3,10 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/go-playground/validator/v10"
@@ -25,6 +27,10 @@ func newValidator() *validator.Validate {
 	})
 	v.RegisterValidation("orgpath", func(fl validator.FieldLevel) bool {
 		return pathPattern.MatchString(fl.Field().String())
+	})
+	v.RegisterValidation("httpurl", func(fl validator.FieldLevel) bool {
+		u, err := url.Parse(fl.Field().String())
+		return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 	})
 	return v
 }
@@ -69,17 +75,22 @@ func Validate(s any) error {
 	return Errorf(CodeInvalidParameter, "Invalid %s: %s", paramName(fe.Field()), describe(fe))
 }
 
-// paramName turns a Go field name into the API's parameter name.
+// paramName turns a Go field name into the API's snake_case parameter name
+// ("FirstName" to "first_name", "PFP" to "pfp").
 func paramName(field string) string {
-	switch field {
-	case "PFP":
-		return "pfp"
-	case "FirstName":
-		return "first_name"
-	case "LastName":
-		return "last_name"
+	var b strings.Builder
+	for i, r := range field {
+		upper := r >= 'A' && r <= 'Z'
+		if upper && i > 0 {
+			prev := rune(field[i-1])
+			nextLower := i+1 < len(field) && field[i+1] >= 'a' && field[i+1] <= 'z'
+			if prev >= 'a' && prev <= 'z' || prev >= '0' && prev <= '9' || (prev >= 'A' && prev <= 'Z' && nextLower) {
+				b.WriteByte('_')
+			}
+		}
+		b.WriteRune(unicode.ToLower(r))
 	}
-	return strings.ToLower(field)
+	return b.String()
 }
 
 func describe(fe validator.FieldError) string {
@@ -92,7 +103,7 @@ func describe(fe validator.FieldError) string {
 		return "at least " + fe.Param() + " characters required"
 	case "email":
 		return "not a valid email address"
-	case "url", "startswith":
+	case "httpurl":
 		return "not a valid http or https URL"
 	case "phone":
 		return "use digits, spaces, '+', '-', '(' and ')' only"
@@ -100,6 +111,8 @@ func describe(fe validator.FieldError) string {
 		return "use lowercase letters, digits and single hyphens only"
 	case "gte", "gt":
 		return "must not be negative"
+	case "oneof":
+		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
 	}
 	return "failed the " + fe.Tag() + " check"
 }
