@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
@@ -26,6 +27,9 @@ func (e *Engine) CreateUser(ctx context.Context, u domain.NewUser) (*domain.User
 	}
 	if err := domain.Validate(u); err != nil {
 		return nil, err
+	}
+	if len(u.Password) > domain.MaxPasswordLen {
+		return nil, domain.Errorf(domain.CodeInvalidParameter, "Invalid password: at most %d bytes allowed (bcrypt reads no more)", domain.MaxPasswordLen)
 	}
 	if _, ok := e.cfg.Plans.Find(u.Plan); !ok {
 		return nil, domain.Errorf(domain.CodeInvalidParameter, "Invalid plan %q: not in the plan catalog", u.Plan)
@@ -89,6 +93,7 @@ type NewInstance struct {
 // of the user's plan (code limit_reached beyond it). If OrgID is set, the
 // user must be a member of that org.
 func (e *Engine) CreateInstance(ctx context.Context, n NewInstance) (*domain.Instance, error) {
+	n.Name = strings.TrimSpace(n.Name)
 	if n.Path == "" {
 		n.Path = domain.Slug(n.Name)
 	}
@@ -173,10 +178,23 @@ func (e *Engine) AddOrgMember(ctx context.Context, orgID, userID int64, role str
 }
 
 // IssueAPIKey creates a key for a user and returns the full key, which is
-// shown only here. A nil expires means the key does not expire.
+// shown only here. The name follows the rules of api_keys create. A nil
+// expires means the key does not expire; otherwise it must be in the
+// future.
 func (e *Engine) IssueAPIKey(ctx context.Context, userID int64, name string, read, write bool, expires *time.Time) (string, error) {
 	if !read && !write {
 		return "", domain.Errorf(domain.CodeInvalidParameter, "Invalid permissions: a key needs read, write or both")
+	}
+	if !domain.CleanText(name) || utf8.RuneCountInString(name) > domain.MaxKeyNameLen {
+		return "", domain.Errorf(domain.CodeInvalidParameter, "Invalid name: at most %d characters of text allowed", domain.MaxKeyNameLen)
+	}
+	now := e.now()
+	if expires != nil {
+		if !expires.After(now) {
+			return "", domain.Errorf(domain.CodeInvalidParameter, "Invalid expires_at: must be in the future")
+		}
+		t := expires.UTC().Truncate(time.Microsecond)
+		expires = &t
 	}
 	var raw string
 	err := storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
@@ -184,7 +202,7 @@ func (e *Engine) IssueAPIKey(ctx context.Context, userID int64, name string, rea
 			return err
 		}
 		var err error
-		raw, _, err = e.createKey(ctx, tx, userID, name, read, write, expires, e.now())
+		raw, _, err = e.createKey(ctx, tx, userID, name, read, write, expires, now)
 		return err
 	})
 	if errors.Is(err, domain.ErrNotFound) {

@@ -13,7 +13,12 @@
 // An Engine is safe for concurrent use. Rate-limit and usage counters live
 // in memory and are written to storage in batches every
 // Config.UsageFlushInterval and on Close, so a request never waits for a
-// storage write it does not itself make.
+// storage write it does not itself make. The limits therefore hold per
+// Engine: several Engines on one store (several processes on one SQLite
+// file) each enforce them on their own, and an Engine that stops without
+// Close loses the counts of its last flush interval. Idempotency-Key
+// records, by contrast, are read and written in the action's transaction,
+// so they hold across Engines.
 package sharepanel
 
 import (
@@ -42,8 +47,8 @@ type Config struct {
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 
-	// BcryptCost is the cost of password hashes. Default: bcrypt's default
-	// cost (10). Tests may lower it to bcrypt.MinCost (4).
+	// BcryptCost is the cost of password hashes, from 4 to 31. Default:
+	// bcrypt's default cost (10). Tests may lower it to 4.
 	BcryptCost int
 
 	// UsageFlushInterval is how often in-memory usage counters are written
@@ -99,7 +104,10 @@ func (c *Config) setDefaults() error {
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute
 	}
-	if c.BcryptCost < 0 || c.LoginFailuresPerEmail < 0 || c.LoginFailuresPerAddress < 0 || c.LoginWindow < 0 {
+	if c.BcryptCost != 0 && (c.BcryptCost < domain.MinBcryptCost || c.BcryptCost > domain.MaxBcryptCost) {
+		return fmt.Errorf("BcryptCost %d is outside %d to %d", c.BcryptCost, domain.MinBcryptCost, domain.MaxBcryptCost)
+	}
+	if c.LoginFailuresPerEmail < 0 || c.LoginFailuresPerAddress < 0 || c.LoginWindow < 0 {
 		return errors.New("negative value in config")
 	}
 	return nil
@@ -160,7 +168,9 @@ func New(store storage.Store, cfg Config) (*Engine, error) {
 func (e *Engine) Plans() domain.Catalog { return e.cfg.Plans }
 
 // Close stops the background flush and writes the remaining usage counters
-// to storage. It is safe to call more than once.
+// to storage. It is safe to call more than once. Handle still works after
+// Close, but the counts of those requests reach storage only through an
+// explicit Flush.
 func (e *Engine) Close() error {
 	e.closing.Do(func() {
 		close(e.stop)
