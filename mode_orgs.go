@@ -251,7 +251,8 @@ func (c *call) updateOrg() (result, error) {
 		next.Path = *upd.Path
 	}
 	if upd.Contact != nil {
-		next.Contact = *upd.Contact
+		contact := strings.TrimSpace(*upd.Contact)
+		upd.Contact, next.Contact = &contact, contact
 	}
 	if err := domain.Validate(next); err != nil {
 		return result{}, err

@@ -14,52 +14,70 @@ const maxParamLen = 4096
 
 // checkParams rejects unknown parameters and values that are too long, not
 // clean text, or not of the parameter's type. It runs before the action, so
-// an action reads only parameters it declared.
+// an action reads only parameters it declared. When several parameters are
+// wrong, the error names the same one every time: the first unknown name in
+// sorted order, else the first bad value in the action's parameter order.
 func checkParams(spec *ActionSpec, params map[string]string) error {
 	known := spec.AllParams()
-	for name, value := range params {
-		p, ok := findParam(known, name)
-		if !ok {
-			return domain.Errorf(domain.CodeUnknownParameter, "Unknown parameter: %s", printable(name))
-		}
-		limit := p.MaxLen
-		if limit == 0 {
-			limit = maxParamLen
-		}
-		// A UTF-8 character takes at most 4 bytes, so the byte check bounds
-		// the work before the characters are counted.
-		if len(value) > 4*limit {
-			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: at most %d characters allowed", name, limit)
-		}
-		if !domain.CleanText(value) {
-			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: contains a NUL byte, a control character or invalid UTF-8", name)
-		}
-		if utf8.RuneCountInString(value) > limit {
-			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: at most %d characters allowed", name, limit)
+	unknown, found := "", false
+	for name := range params {
+		if _, ok := findParam(known, name); !ok && (!found || name < unknown) {
+			unknown, found = name, true
 		}
 	}
+	if found {
+		return domain.Errorf(domain.CodeUnknownParameter, "Unknown parameter: %s", printable(unknown))
+	}
+
 	for _, p := range known {
 		value, given := params[p.Name]
-		if p.Required && (!given || value == "") {
-			// Each action checks its required parameters itself, because the
-			// reference fixes the message for some of them.
-			continue
-		}
 		if !given {
 			continue
 		}
-		if len(p.Enum) > 0 && !contains(p.Enum, value) {
-			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s. Allowed values: %s", p.Name, strings.Join(p.Enum, ", "))
+		if err := checkValue(p, value); err != nil {
+			return err
 		}
-		switch p.Type {
-		case TypeInt:
-			if _, err := parseCount(value); err != nil {
-				return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be a non-negative integer", p.Name)
-			}
-		case TypeBool:
-			if _, err := parseBool(value); err != nil {
-				return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be true or false", p.Name)
-			}
+	}
+	return nil
+}
+
+// checkValue checks one given parameter value against its spec. Required
+// parameters that are empty pass here: each action checks them itself,
+// because the reference fixes the message for some of them.
+func checkValue(p Param, value string) error {
+	limit := p.MaxLen
+	if limit == 0 {
+		limit = maxParamLen
+	}
+
+	// A UTF-8 character takes at most 4 bytes, so the byte check bounds
+	// the work before the characters are counted.
+	if len(value) > 4*limit {
+		return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: at most %d characters allowed", p.Name, limit)
+	}
+	if !domain.CleanText(value) {
+		return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: contains a NUL byte, a control character or invalid UTF-8", p.Name)
+	}
+	if utf8.RuneCountInString(value) > limit {
+		return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: at most %d characters allowed", p.Name, limit)
+	}
+	if value == "" {
+		return nil
+	}
+
+	if len(p.Enum) > 0 && !contains(p.Enum, value) {
+		return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s. Allowed values: %s", p.Name, strings.Join(p.Enum, ", "))
+	}
+	switch {
+	case p.Name == "limit" || p.Name == "offset":
+		// pageFrom checks these with messages that give their ranges.
+	case p.Type == TypeInt:
+		if _, err := parseCount(value); err != nil {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be a non-negative integer", p.Name)
+		}
+	case p.Type == TypeBool:
+		if _, err := parseBool(value); err != nil {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be true or false", p.Name)
 		}
 	}
 	return nil
@@ -138,7 +156,7 @@ func pageFrom(params map[string]string) (domain.Page, error) {
 	if v, ok := params["limit"]; ok {
 		n, err := parseCount(v)
 		if err != nil || n == 0 {
-			return p, domain.Errorf(domain.CodeInvalidParameter, "Invalid limit: must be an integer from 1 to %d", domain.MaxLimit)
+			return p, domain.Errorf(domain.CodeInvalidParameter, "Invalid limit: must be an integer from 1 to %d (larger values are capped)", domain.MaxLimit)
 		}
 		p.Limit = int(min(n, domain.MaxLimit))
 	}
