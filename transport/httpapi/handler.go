@@ -324,10 +324,21 @@ func newRequestID() string {
 // most 9 of its 32 random characters, far too few to guess the rest.
 const maxLoggedNameLen = 12
 
+// statusClientClosed is the status logged for a request whose client
+// closed the connection first. It is never sent.
+const statusClientClosed = 499
+
 // logRequest writes the request's one log line.
 func (h *handler) logRequest(ctx context.Context, method string, ex *exchange) {
-	level := slog.LevelInfo
-	if ex.status >= 500 {
+	level, status := slog.LevelInfo, ex.status
+
+	// A client that hung up cancels the request's context, and the Engine
+	// then fails with context.Canceled. That is no server error: log it at
+	// info level with status 499, as nginx does.
+	clientGone := ex.status >= 500 && ctx.Err() != nil && errors.Is(ex.err, context.Canceled)
+	if clientGone {
+		status = statusClientClosed
+	} else if ex.status >= 500 {
 		level = slog.LevelError
 	}
 	if !h.log.Enabled(ctx, level) {
@@ -343,12 +354,12 @@ func (h *handler) logRequest(ctx context.Context, method string, ex *exchange) {
 		slog.String("method", method),
 		slog.String("mode", mode),
 		slog.String("action", action),
-		slog.Int("status", ex.status),
+		slog.Int("status", status),
 		slog.Float64("duration_ms", float64(time.Since(ex.start).Microseconds())/1000),
 		slog.Int64("user_id", ex.userID),
 		slog.String("request_id", ex.requestID),
 	)
-	if ex.status >= 500 && ex.err != nil {
+	if ex.status >= 500 && ex.err != nil && !clientGone {
 		attrs = append(attrs, slog.String("err", ex.err.Error()))
 	}
 	if ex.stack != nil {

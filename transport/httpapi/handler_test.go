@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -529,5 +531,32 @@ func TestClientAddress(t *testing.T) {
 				res.check(t, want{status: 401, code: "invalid_credentials", message: domain.MsgInvalidCredentials})
 			}
 		})
+	}
+}
+
+func TestClientGoneLoggedAsInfo(t *testing.T) {
+	store := openSQLite(t)
+	t.Cleanup(func() { store.Close() })
+	engine, err := sharepanel.New(store, sharepanel.Config{BcryptCost: 4, UsageFlushInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { engine.Close() })
+	logs := &lockedBuffer{}
+	h := httpapi.New(engine, httpapi.Options{Logger: slog.New(slog.NewTextHandler(logs, nil))})
+
+	// A context cancelled before the Engine runs stands for a client that
+	// hung up while its request was in flight.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequest(http.MethodGet, "/?mode=profile&action=view&apikey="+domain.NewAPIKey(), nil).WithContext(ctx)
+	h.ServeHTTP(httptest.NewRecorder(), req)
+
+	line := logs.String()
+	if !strings.Contains(line, "level=INFO") || !strings.Contains(line, "status=499") {
+		t.Errorf("log line %q, want level INFO and status 499", line)
+	}
+	if strings.Contains(line, "err=") {
+		t.Errorf("log line %q names an error", line)
 	}
 }
