@@ -191,6 +191,9 @@ func (fs *flagSet) parse(args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q: every value is given with a flag", fs.Arg(0))
 	}
+	if db := fs.Lookup("db"); db != nil && db.Value.String() == "" {
+		return usageErrorf("invalid --db: the path is empty")
+	}
 	return nil
 }
 

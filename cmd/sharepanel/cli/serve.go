@@ -2,6 +2,9 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -145,33 +148,56 @@ func readPlans(path string) (domain.Catalog, error) {
 	return domain.ReadCatalog(f)
 }
 
-// healthHandler serves GET /healthz: 200 {"status":"ok"} when a read
-// transaction on the database succeeds, and 503 otherwise. Other methods
-// get 405.
+// healthHandler serves GET /healthz in the API's envelope: 200 with
+// data {"database":"ok"} when a read transaction on the database succeeds,
+// and 503 otherwise. Other methods get 405. It checks that the database
+// answers reads, not that it accepts writes.
 func healthHandler(store storage.Store, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Allow", "GET, HEAD")
-			w.WriteHeader(http.StatusMethodNotAllowed)
-			fmt.Fprintln(w, `{"status":"error","message":"Method not allowed. Use GET","code":"method_not_allowed"}`)
-			return
+		env := sharepanel.Envelope{
+			Status:    "success",
+			Message:   "Service is healthy",
+			Timestamp: time.Now().UTC().Format(sharepanel.TimestampFormat),
+			RequestID: newHealthRequestID(),
 		}
-		ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
-		defer cancel()
-		err := storage.WithTx(ctx, store, false, func(tx storage.Tx) error {
-			_, err := tx.CountUsers(ctx)
-			return err
-		})
+		status := http.StatusOK
 
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		if err != nil {
-			logger.Error("health check failed", "err", err)
-			w.WriteHeader(http.StatusServiceUnavailable)
-			fmt.Fprintln(w, `{"status":"error","message":"database unavailable"}`)
-			return
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			status = http.StatusMethodNotAllowed
+			env.Status, env.Message, env.Code = "error", "Method not allowed. Use GET", domain.CodeMethodNotAllowed
+		} else {
+			ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+			defer cancel()
+			err := storage.WithTx(ctx, store, false, func(tx storage.Tx) error {
+				_, err := tx.CountUsers(ctx)
+				return err
+			})
+			if err != nil {
+				logger.Error("health check failed", "request_id", env.RequestID, "err", err)
+				status = http.StatusServiceUnavailable
+				env.Status, env.Message, env.Code = "error", "Database unavailable", domain.CodeInternal
+			} else {
+				env.Data = map[string]string{"database": "ok"}
+			}
 		}
-		fmt.Fprintln(w, `{"status":"ok"}`)
+
+		body, err := json.Marshal(env)
+		if err != nil {
+			panic("BUG: encoding the health envelope failed: " + err.Error())
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Request-Id", env.RequestID)
+		w.WriteHeader(status)
+		w.Write(append(body, '\n'))
 	})
+}
+
+// newHealthRequestID returns 16 random hex digits, the form of the API's
+// own request ids.
+func newHealthRequestID() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
