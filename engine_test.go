@@ -661,3 +661,50 @@ func TestIdempotencyAcrossEngines(t *testing.T) {
 		t.Errorf("%d orgs, want %d", len(orgs), keys)
 	}
 }
+
+func TestConfigRejectsBadBcryptCost(t *testing.T) {
+	for _, cost := range []int{-1, 3, 32} {
+		if _, err := sharepanel.New(memory.New(), sharepanel.Config{BcryptCost: cost}); err == nil {
+			t.Errorf("BcryptCost %d: want an error", cost)
+		}
+	}
+}
+
+func TestAdminInputChecks(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	uid, _ := f.user("a@example.com", "pro")
+	ctx := context.Background()
+	past := f.clock.Now().Add(-time.Second)
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{name: "password over 72 bytes", err: func() error {
+			_, err := f.e.CreateUser(ctx, domain.NewUser{Email: "b@example.com", Password: strings.Repeat("é", 40), Plan: "pro"})
+			return err
+		}()},
+		{name: "key name with NUL", err: func() error {
+			_, err := f.e.IssueAPIKey(ctx, uid, "a\x00b", true, true, nil)
+			return err
+		}()},
+		{name: "key name too long", err: func() error {
+			_, err := f.e.IssueAPIKey(ctx, uid, strings.Repeat("n", 101), true, true, nil)
+			return err
+		}()},
+		{name: "key expired at creation", err: func() error {
+			_, err := f.e.IssueAPIKey(ctx, uid, "old", true, true, &past)
+			return err
+		}()},
+		{name: "blank instance name", err: func() error {
+			_, err := f.e.CreateInstance(ctx, sharepanel.NewInstance{UserID: uid, Name: "   "})
+			return err
+		}()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if code := domain.ErrorCode(tt.err); code != domain.CodeInvalidParameter {
+				t.Errorf("error %v (code %q), want invalid_parameter", tt.err, code)
+			}
+		})
+	}
+}
