@@ -98,11 +98,13 @@ func Open(path string) (*Store, error) {
 	writerDB.SetConnMaxLifetime(0)
 	writerDB.SetConnMaxIdleTime(0)
 
-	if err := checkPragmas(ctx, writerDB); err != nil {
-		writerDB.Close()
-		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
-	}
-	if err := migrate(ctx, writerDB); err != nil {
+	err = retryBusy(func() error {
+		if err := checkPragmas(ctx, writerDB); err != nil {
+			return err
+		}
+		return migrate(ctx, writerDB)
+	})
+	if err != nil {
 		writerDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -130,6 +132,23 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: prepare reader statements: %w", path, err)
 	}
 	return s, nil
+}
+
+// retryBusy runs setup again while it fails with SQLITE_BUSY or
+// SQLITE_LOCKED, for at most about 6 seconds. When several processes open
+// a new file at once, one of them switches it to WAL, and SQLite answers
+// the others at once with SQLITE_BUSY, without calling the busy handler.
+func retryBusy(setup func() error) error {
+	const attempts = 50
+	for attempt := 1; ; attempt++ {
+		err := setup()
+		var se sqlite3.Error
+		busy := errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked)
+		if !busy || attempt == attempts {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * 5 * time.Millisecond)
+	}
 }
 
 // dsn builds the driver's data source name: a file: URI with SQLite's
@@ -285,6 +304,18 @@ func (t *Tx) insert(ctx context.Context, query string, args ...any) (int64, erro
 		return 0, err
 	}
 	return id, nil
+}
+
+// pageTotal returns how many rows match a list query, given the page and
+// the number of rows it returned. A page that is not full ends the list,
+// so unless it is empty past the end, the total follows without running
+// count, which saves a query on most list requests.
+func pageTotal(p domain.Page, got int, count func() (int, error)) (int, error) {
+	full := p.Limit > 0 && got >= p.Limit
+	if !full && (got > 0 || p.Offset == 0) {
+		return p.Offset + got, nil
+	}
+	return count()
 }
 
 // count runs a query that returns one integer.
