@@ -104,11 +104,6 @@ func (t *Tx) DeleteOrg(ctx context.Context, id int64) error {
 // FindOrgsByMember lists the orgs userID is a member of by id and returns
 // how many there are.
 func (t *Tx) FindOrgsByMember(ctx context.Context, userID int64, p domain.Page) ([]domain.Org, int, error) {
-	total, err := t.count(ctx, qCountOrgsByMember, userID)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count orgs of user %d: %w", userID, err)
-	}
-
 	rows, err := t.stmt(ctx, qFindOrgsByMember).QueryContext(ctx, userID, p.Limit, p.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find orgs of user %d: %w", userID, mapError(err))
@@ -124,6 +119,10 @@ func (t *Tx) FindOrgsByMember(ctx context.Context, userID int64, p domain.Page) 
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("find orgs of user %d: %w", userID, mapError(err))
+	}
+	total, err := pageTotal(p, len(orgs), func() (int, error) { return t.count(ctx, qCountOrgsByMember, userID) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("count orgs of user %d: %w", userID, err)
 	}
 	return orgs, total, nil
 }
@@ -160,11 +159,6 @@ func (t *Tx) FindMember(ctx context.Context, orgID, userID int64) (*domain.Membe
 // FindMembers lists an org's members by user id with their names and
 // returns how many there are.
 func (t *Tx) FindMembers(ctx context.Context, orgID int64, p domain.Page) ([]domain.Member, int, error) {
-	total, err := t.count(ctx, qCountMembers, orgID)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count members of org %d: %w", orgID, err)
-	}
-
 	rows, err := t.stmt(ctx, qFindMembers).QueryContext(ctx, orgID, p.Limit, p.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find members of org %d: %w", orgID, mapError(err))
@@ -180,6 +174,10 @@ func (t *Tx) FindMembers(ctx context.Context, orgID int64, p domain.Page) ([]dom
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("find members of org %d: %w", orgID, mapError(err))
+	}
+	total, err := pageTotal(p, len(members), func() (int, error) { return t.count(ctx, qCountMembers, orgID) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("count members of org %d: %w", orgID, err)
 	}
 	return members, total, nil
 }
@@ -230,11 +228,6 @@ func (t *Tx) FindInstanceByID(ctx context.Context, userID, id int64) (*domain.In
 // FindInstances lists the instances that match f by id and returns how
 // many match.
 func (t *Tx) FindInstances(ctx context.Context, f storage.InstanceFilter, p domain.Page) ([]domain.Instance, int, error) {
-	total, err := t.CountInstances(ctx, f)
-	if err != nil {
-		return nil, 0, err
-	}
-
 	args := append(instanceArgs(f), p.Limit, p.Offset)
 	rows, err := t.stmt(ctx, instanceQuery(instanceSelect, f)).QueryContext(ctx, args...)
 	if err != nil {
@@ -251,6 +244,10 @@ func (t *Tx) FindInstances(ctx context.Context, f storage.InstanceFilter, p doma
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("find instances %+v: %w", f, mapError(err))
+	}
+	total, err := pageTotal(p, len(instances), func() (int, error) { return t.CountInstances(ctx, f) })
+	if err != nil {
+		return nil, 0, err
 	}
 	return instances, total, nil
 }
@@ -345,11 +342,6 @@ func (t *Tx) AddActivity(ctx context.Context, a *domain.Activity) error {
 // FindActivities lists a user's entries newest first (by id descending)
 // and returns how many the user has.
 func (t *Tx) FindActivities(ctx context.Context, userID int64, p domain.Page) ([]domain.Activity, int, error) {
-	total, err := t.count(ctx, qCountActivities, userID)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count activities of user %d: %w", userID, err)
-	}
-
 	rows, err := t.stmt(ctx, qFindActivities).QueryContext(ctx, userID, p.Limit, p.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find activities of user %d: %w", userID, mapError(err))
@@ -369,6 +361,10 @@ func (t *Tx) FindActivities(ctx context.Context, userID int64, p domain.Page) ([
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("find activities of user %d: %w", userID, mapError(err))
+	}
+	total, err := pageTotal(p, len(activities), func() (int, error) { return t.count(ctx, qCountActivities, userID) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("count activities of user %d: %w", userID, err)
 	}
 	return activities, total, nil
 }

@@ -122,11 +122,6 @@ func (t *Tx) FindAPIKeyByID(ctx context.Context, userID, id int64) (*domain.APIK
 // FindAPIKeys lists a user's keys by id and returns the number of keys the
 // user has.
 func (t *Tx) FindAPIKeys(ctx context.Context, userID int64, p domain.Page) ([]domain.APIKey, int, error) {
-	total, err := t.count(ctx, qCountAPIKeys, userID)
-	if err != nil {
-		return nil, 0, fmt.Errorf("count api keys of user %d: %w", userID, err)
-	}
-
 	rows, err := t.stmt(ctx, qFindAPIKeys).QueryContext(ctx, userID, p.Limit, p.Offset)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find api keys of user %d: %w", userID, err)
@@ -142,6 +137,10 @@ func (t *Tx) FindAPIKeys(ctx context.Context, userID int64, p domain.Page) ([]do
 	}
 	if err := rows.Err(); err != nil {
 		return nil, 0, fmt.Errorf("find api keys of user %d: %w", userID, err)
+	}
+	total, err := pageTotal(p, len(keys), func() (int, error) { return t.count(ctx, qCountAPIKeys, userID) })
+	if err != nil {
+		return nil, 0, fmt.Errorf("count api keys of user %d: %w", userID, err)
 	}
 	return keys, total, nil
 }

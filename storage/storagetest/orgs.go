@@ -47,6 +47,42 @@ func testOrgs(t *testing.T, open func(t *testing.T) storage.Store) {
 		wantErr(t, err, domain.ErrNotFound)
 	})
 
+	t.Run("list totals on every page", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		for _, path := range []string{"a", "b", "c", "d", "e"} {
+			o := createOrg(t, s, a.ID, path)
+			update(t, s, func(ctx context.Context, tx storage.Tx) error {
+				return tx.AddMember(ctx, domain.Member{OrgID: o.ID, UserID: a.ID, Role: domain.RoleAdmin, JoinedAt: o.CreatedAt})
+			})
+		}
+		tests := []struct {
+			name        string
+			page        domain.Page
+			rows, total int
+		}{
+			{name: "first full page", page: domain.Page{Limit: 2}, rows: 2, total: 5},
+			{name: "middle page", page: domain.Page{Limit: 2, Offset: 2}, rows: 2, total: 5},
+			{name: "last partial page", page: domain.Page{Limit: 2, Offset: 4}, rows: 1, total: 5},
+			{name: "page exactly full", page: domain.Page{Limit: 5}, rows: 5, total: 5},
+			{name: "page larger than list", page: domain.Page{Limit: 50}, rows: 5, total: 5},
+			{name: "past the end", page: domain.Page{Limit: 2, Offset: 10}, rows: 0, total: 5},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				view(t, s, func(ctx context.Context, tx storage.Tx) error {
+					orgs, total, err := tx.FindOrgsByMember(ctx, a.ID, tt.page)
+					if err != nil {
+						return err
+					}
+					equal(t, "rows", len(orgs), tt.rows)
+					equal(t, "total", total, tt.total)
+					return nil
+				})
+			})
+		}
+	})
+
 	t.Run("paths derived from a base", func(t *testing.T) {
 		s := open(t)
 		a := createUser(t, s, "ada@example.com")
