@@ -92,7 +92,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 
 	// Two routes need no ServeMux, whose redirects for paths like "//"
-	// would answer in HTML instead of the API's envelope.
+	// would respond in HTML instead of the API's envelope.
 	api := httpapi.New(engine, httpapi.Options{Logger: logger})
 	health := healthHandler(store, logger)
 	srv := &http.Server{
@@ -150,8 +150,8 @@ func readPlans(path string) (domain.Catalog, error) {
 
 // healthHandler serves GET /healthz in the API's envelope: 200 with
 // data {"database":"ok"} when a read transaction on the database succeeds,
-// and 503 otherwise. Other methods get 405. It checks that the database
-// answers reads, not that it accepts writes.
+// and 503 otherwise. Other methods get 405. It checks that reads succeed,
+// not that the database accepts writes.
 func healthHandler(store storage.Store, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		env := sharepanel.Envelope{
