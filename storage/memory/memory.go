@@ -82,7 +82,7 @@ func (s *Store) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
 		return nil, fmt.Errorf("begin memory transaction: %w", err)
 	}
 	if !writable {
-		return &Tx{d: s.current.Load()}, nil
+		return &Tx{ctx: ctx, d: s.current.Load()}, nil
 	}
 
 	select {
@@ -93,7 +93,7 @@ func (s *Store) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
 	// The copy shares every tree node with the committed version; writes
 	// replace nodes in the copy only.
 	d := *s.current.Load()
-	return &Tx{store: s, d: &d, writable: true}, nil
+	return &Tx{ctx: ctx, store: s, d: &d, writable: true}, nil
 }
 
 // Close makes later calls to Begin fail. Transactions that are still open
@@ -105,6 +105,7 @@ func (s *Store) Close() error {
 
 // Tx is a storage.Tx on a Store. It is not safe for concurrent use.
 type Tx struct {
+	ctx      context.Context
 	store    *Store // nil for a read-only Tx
 	d        *data
 	writable bool
@@ -114,10 +115,15 @@ type Tx struct {
 var _ storage.Tx = (*Tx)(nil)
 
 // Commit ends the transaction; a writable one publishes its writes. It
-// returns an error if the transaction has already ended.
+// returns an error if the transaction has already ended, and rolls back
+// with the context's error if the context of Begin is done, as SQLite does.
 func (t *Tx) Commit() error {
 	if t.ended {
 		return errTxDone
+	}
+	if err := t.ctx.Err(); err != nil {
+		t.Rollback()
+		return fmt.Errorf("commit memory transaction: %w", err)
 	}
 	t.ended = true
 	if t.writable {

@@ -235,11 +235,12 @@ func (s *Store) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin sqlite transaction: %w", mapError(err))
 	}
-	return &Tx{tx: tx, stmts: p.stmts}, nil
+	return &Tx{ctx: ctx, tx: tx, stmts: p.stmts}, nil
 }
 
 // Tx is a storage.Tx on one connection of a Store.
 type Tx struct {
+	ctx   context.Context // of Begin; database/sql rolls back when it is done
 	tx    *sql.Tx
 	stmts map[string]*sql.Stmt
 	ended bool
@@ -248,9 +249,14 @@ type Tx struct {
 var _ storage.Tx = (*Tx)(nil)
 
 // Commit commits the transaction. It returns an error if the transaction
-// has already ended.
+// has already ended, wrapping the context's error when database/sql ended
+// it because the context of Begin is done.
 func (t *Tx) Commit() error {
 	if err := t.tx.Commit(); err != nil {
+		if ctxErr := t.ctx.Err(); ctxErr != nil && errors.Is(err, sql.ErrTxDone) {
+			err = ctxErr
+		}
+		t.ended = true
 		return fmt.Errorf("commit sqlite transaction: %w", mapError(err))
 	}
 	t.ended = true
@@ -311,6 +317,11 @@ func (t *Tx) insert(ctx context.Context, query string, args ...any) (int64, erro
 // so unless it is empty past the end, the total follows without running
 // count, which saves a query on most list requests.
 func pageTotal(p domain.Page, got int, count func() (int, error)) (int, error) {
+	// A page with a negative offset or limit 0 says nothing about where the
+	// list ends.
+	if p.Offset < 0 || p.Limit == 0 {
+		return count()
+	}
 	full := p.Limit > 0 && got >= p.Limit
 	if !full && (got > 0 || p.Offset == 0) {
 		return p.Offset + got, nil

@@ -67,6 +67,8 @@ func testOrgs(t *testing.T, open func(t *testing.T) storage.Store) {
 			{name: "page exactly full", page: domain.Page{Limit: 5}, rows: 5, total: 5},
 			{name: "page larger than list", page: domain.Page{Limit: 50}, rows: 5, total: 5},
 			{name: "past the end", page: domain.Page{Limit: 2, Offset: 10}, rows: 0, total: 5},
+			{name: "negative offset", page: domain.Page{Limit: 50, Offset: -5}, rows: 5, total: 5},
+			{name: "limit zero", page: domain.Page{Limit: 0}, rows: 0, total: 5},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

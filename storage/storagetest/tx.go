@@ -137,6 +137,28 @@ func testTransactions(t *testing.T, open func(t *testing.T) storage.Store) {
 		equal(t, "user", findUser(t, s, u.ID).Email, "ada@example.com")
 	})
 
+	t.Run("commit after cancel fails", func(t *testing.T) {
+		s := open(t)
+		cctx, cancel := context.WithCancel(ctx)
+		tx, err := s.Begin(cctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := newUser("ada@example.com")
+		if err := tx.CreateUser(cctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		cancel()
+		err = tx.Commit()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("commit after cancel = %v, want context.Canceled", err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatalf("rollback after failed commit = %v, want nil", err)
+		}
+		equal(t, "users after failed commit", countUsers(t, s), 0)
+	})
+
 	t.Run("use after end fails", func(t *testing.T) {
 		tests := []struct {
 			name     string
