@@ -708,3 +708,37 @@ func TestAdminInputChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestDeletingKeyKeepsDailyCount(t *testing.T) {
+	store := memory.New()
+	plans := domain.Catalog{{Name: "ten", DailyRequests: 10, PerMinute: 100, MaxPayloadBytes: 1 << 20, OrgLimit: 1, InstanceLimit: 1}}
+	f := newFixture(t, store, sharepanel.Config{Plans: plans})
+	uid, first := f.user("a@example.com", "ten")
+	second, err := f.e.IssueAPIKey(context.Background(), uid, "second", true, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 6; i++ {
+		wantOK(t, f.do(first, "profile", "view", nil))
+	}
+	var keys []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	data(t, f.do(second, "api_keys", "list", nil), &keys)
+	for _, k := range keys {
+		if k.Name == "test" {
+			wantOK(t, f.do(second, "api_keys", "delete", map[string]string{"key_id": jsonID(k.ID)}))
+		}
+	}
+	if err := f.e.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// 8 requests were counted today: 6, the list and the delete. A new
+	// Engine must allow only 2 more, although the key they used is gone.
+	g := newFixture(t, store, sharepanel.Config{Plans: plans})
+	wantOK(t, g.do(second, "profile", "view", nil))
+	wantOK(t, g.do(second, "profile", "view", nil))
+	wantError(t, g.do(second, "profile", "view", nil), 429, domain.CodeRateLimited, domain.MsgRateLimited)
+}

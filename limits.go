@@ -182,18 +182,6 @@ func (u *usageCounter) pendingFor(keyID int64) (map[string]int64, time.Time) {
 	return byDay, u.lastUsed[keyID]
 }
 
-// forgetKey drops the pending counts of a deleted key.
-func (u *usageCounter) forgetKey(keyID int64) {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	for k := range u.pending {
-		if k.keyID == keyID {
-			delete(u.pending, k)
-		}
-	}
-	delete(u.lastUsed, keyID)
-}
-
 // loginThrottle limits failed logins per email and per client address in
 // fixed windows. It keeps state in memory only, so a restart clears it.
 type loginThrottle struct {

@@ -186,10 +186,7 @@ func (c *call) deleteKey() (result, error) {
 	// the cache before the commit is safe: a lookup in between still finds
 	// the stored row and caches it, so drop it again after the commit.
 	c.e.auth.dropKey(key.ID)
-	c.afterCommit(func() {
-		c.e.auth.dropKey(key.ID)
-		c.e.usage.forgetKey(key.ID)
-	})
+	c.afterCommit(func() { c.e.auth.dropKey(key.ID) })
 	return result{message: domain.MsgKeyDeleted, data: map[string]int64{"key_id": key.ID}}, nil
 }
 

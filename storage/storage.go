@@ -71,8 +71,8 @@ type APIKeys interface {
 	// FindAPIKeyByID returns the key only if userID owns it.
 	FindAPIKeyByID(ctx context.Context, userID, id int64) (*domain.APIKey, error)
 	FindAPIKeys(ctx context.Context, userID int64, p domain.Page) ([]domain.APIKey, int, error)
-	// DeleteAPIKey removes the key and its usage rows. ErrNotFound unless
-	// userID owns it.
+	// DeleteAPIKey removes the key and its usage rows, but not its counts
+	// in the user's daily totals. ErrNotFound unless userID owns it.
 	DeleteAPIKey(ctx context.Context, userID, id int64) error
 }
 
@@ -145,11 +145,14 @@ type Activities interface {
 // memory and persists batches, so these are not called per request.
 type UsageCounts interface {
 	// AddUsage adds each row's Count to the stored count for its key and
-	// day, creating the row if needed, and moves each key's LastUsedAt
-	// forward to the time in lastUsed (never backward). Rows and entries for
-	// keys that no longer exist are skipped.
+	// day and to the daily total of its UserID, creating rows as needed,
+	// and moves each key's LastUsedAt forward to the time in lastUsed
+	// (never backward). A row of a key that no longer exists still adds to
+	// its user's total; rows and entries are otherwise skipped for keys
+	// and users that no longer exist.
 	AddUsage(ctx context.Context, rows []domain.Usage, lastUsed map[int64]time.Time) error
-	// UserUsageOnDay sums a user's counts over all keys for one day.
+	// UserUsageOnDay returns a user's total for one day, keys deleted
+	// since included.
 	UserUsageOnDay(ctx context.Context, userID int64, day string) (int64, error)
 	// FindKeyUsage lists a key's daily counts from sinceDay on (all days
 	// when sinceDay is ""), oldest first.

@@ -192,21 +192,17 @@ func compareUsageKey(x, y usageKey) int {
 	return strings.Compare(x.day, y.day)
 }
 
-// userDayKey indexes usage rows by user and day.
+// userDayKey names a user's daily total.
 type userDayKey struct {
 	userID int64
 	day    string
-	keyID  int64
 }
 
 func compareUserDayKey(x, y userDayKey) int {
 	if c := cmp.Compare(x.userID, y.userID); c != 0 {
 		return c
 	}
-	if c := strings.Compare(x.day, y.day); c != 0 {
-		return c
-	}
-	return cmp.Compare(x.keyID, y.keyID)
+	return strings.Compare(x.day, y.day)
 }
 
 // idempotencyKey identifies a stored idempotent response.
@@ -249,7 +245,7 @@ type data struct {
 	activities   tree[int64, domain.Activity]
 	actsByUser   tree[pair, struct{}] // (user id, activity id)
 	usage        tree[usageKey, domain.Usage]
-	usageByUser  tree[userDayKey, struct{}]
+	userUsage    tree[userDayKey, int64] // kept when keys are deleted
 	idempotency  tree[idempotencyKey, storage.IdempotentResponse]
 }
 
@@ -271,7 +267,7 @@ func newData() *data {
 		activities:   newTree[int64, domain.Activity](cmp.Compare[int64]),
 		actsByUser:   newTree[pair, struct{}](comparePair),
 		usage:        newTree[usageKey, domain.Usage](compareUsageKey),
-		usageByUser:  newTree[userDayKey, struct{}](compareUserDayKey),
+		userUsage:    newTree[userDayKey, int64](compareUserDayKey),
 		idempotency:  newTree[idempotencyKey, storage.IdempotentResponse](compareIdempotencyKey),
 	}
 }

@@ -188,12 +188,11 @@ func (t *Tx) DeleteAPIKey(_ context.Context, userID, id int64) error {
 
 	// Deleting while ranging is safe: the range walks the root it started
 	// from, and deletes never change existing nodes.
-	for uk, row := range d.usage.ascend(usageKey{keyID: id}) {
+	for uk := range d.usage.ascend(usageKey{keyID: id}) {
 		if uk.keyID != id {
 			break
 		}
 		d.usage.delete(uk)
-		d.usageByUser.delete(userDayKey{userID: row.UserID, day: uk.day, keyID: id})
 	}
 	return nil
 }
@@ -209,6 +208,12 @@ func (t *Tx) AddUsage(_ context.Context, rows []domain.Usage, lastUsed map[int64
 	}
 
 	for _, r := range rows {
+		if d.users.has(r.UserID) {
+			ud := userDayKey{userID: r.UserID, day: r.Day}
+			total, _ := d.userUsage.get(ud)
+			d.userUsage.set(ud, total+r.Count)
+		}
+
 		k, ok := d.keys.get(r.KeyID)
 		if !ok {
 			continue
@@ -217,7 +222,6 @@ func (t *Tx) AddUsage(_ context.Context, rows []domain.Usage, lastUsed map[int64
 		row, ok := d.usage.get(uk)
 		if !ok {
 			row = domain.Usage{KeyID: r.KeyID, UserID: k.UserID, Day: r.Day}
-			d.usageByUser.set(userDayKey{userID: k.UserID, day: r.Day, keyID: r.KeyID}, struct{}{})
 		}
 		row.Count += r.Count
 		d.usage.set(uk, row)
@@ -244,15 +248,8 @@ func (t *Tx) UserUsageOnDay(_ context.Context, userID int64, day string) (int64,
 	if err != nil {
 		return 0, fmt.Errorf("sum usage of user %d on %s: %w", userID, day, err)
 	}
-	var sum int64
-	for k := range d.usageByUser.ascend(userDayKey{userID: userID, day: day, keyID: minID}) {
-		if k.userID != userID || k.day != day {
-			break
-		}
-		row, _ := d.usage.get(usageKey{keyID: k.keyID, day: day})
-		sum += row.Count
-	}
-	return sum, nil
+	total, _ := d.userUsage.get(userDayKey{userID: userID, day: day})
+	return total, nil
 }
 
 // FindKeyUsage lists a key's daily counts from sinceDay on, oldest first.

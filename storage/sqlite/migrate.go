@@ -110,6 +110,21 @@ CREATE TABLE idempotency (
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_created_at ON idempotency (created_at);
 `,
+
+	// 2: per-user daily totals that outlive the keys they were counted on,
+	// so deleting a key cannot lower a user's count against the daily
+	// limit.
+	`
+CREATE TABLE user_usage (
+	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	day     TEXT    NOT NULL,
+	count   INTEGER NOT NULL,
+	PRIMARY KEY (user_id, day)
+) WITHOUT ROWID;
+
+INSERT INTO user_usage (user_id, day, count)
+SELECT user_id, day, sum(count) FROM api_usage GROUP BY user_id, day;
+`,
 }
 
 // migrate applies the migrations that the database has not recorded yet,

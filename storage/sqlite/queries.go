@@ -85,7 +85,11 @@ SELECT id, user_id, ?, ? FROM api_keys WHERE id = ?
 ON CONFLICT (key_id, day) DO UPDATE SET count = count + excluded.count`
 	qTouchAPIKey = `UPDATE api_keys SET last_used_at = ?1
 WHERE id = ?2 AND (last_used_at IS NULL OR last_used_at < ?1)`
-	qUserUsageOnDay = `SELECT coalesce(sum(count), 0) FROM api_usage WHERE user_id = ? AND day = ?`
+	// The SELECT yields no row for a deleted user.
+	qAddUserUsage = `INSERT INTO user_usage (user_id, day, count)
+SELECT id, ?, ? FROM users WHERE id = ?
+ON CONFLICT (user_id, day) DO UPDATE SET count = count + excluded.count`
+	qUserUsageOnDay = `SELECT coalesce((SELECT count FROM user_usage WHERE user_id = ? AND day = ?), 0)`
 	// Every day string is >= "", so an empty sinceDay selects all days.
 	qFindKeyUsage = `SELECT key_id, user_id, day, count FROM api_usage WHERE key_id = ? AND day >= ? ORDER BY day`
 
@@ -171,7 +175,7 @@ var allQueries = append([]string{
 	qAddMember, qFindMember, qFindMembers, qCountMembers,
 	qCreateInstance, qFindInstanceByID, qSetInstanceStatus, qDeleteInstance,
 	qAddActivity, qFindActivities, qCountActivities,
-	qAddUsage, qTouchAPIKey, qUserUsageOnDay, qFindKeyUsage,
+	qAddUsage, qAddUserUsage, qTouchAPIKey, qUserUsageOnDay, qFindKeyUsage,
 	qFindIdempotent, qSaveIdempotent, qDeleteIdempotentBefore,
 }, allInstanceQueries()...)
 

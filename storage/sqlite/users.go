@@ -182,8 +182,11 @@ func (t *Tx) DeleteAPIKey(ctx context.Context, userID, id int64) error {
 // that no longer exist are skipped.
 func (t *Tx) AddUsage(ctx context.Context, rows []domain.Usage, lastUsed map[int64]time.Time) error {
 	if len(rows) > 0 {
-		add := t.stmt(ctx, qAddUsage)
+		addUser, add := t.stmt(ctx, qAddUserUsage), t.stmt(ctx, qAddUsage)
 		for _, r := range rows {
+			if _, err := addUser.ExecContext(ctx, r.Day, r.Count, r.UserID); err != nil {
+				return fmt.Errorf("add usage of user %d on %s: %w", r.UserID, r.Day, mapError(err))
+			}
 			if _, err := add.ExecContext(ctx, r.Day, r.Count, r.KeyID); err != nil {
 				return fmt.Errorf("add usage of api key %d on %s: %w", r.KeyID, r.Day, mapError(err))
 			}

@@ -289,7 +289,9 @@ func testAPIKeys(t *testing.T, open func(t *testing.T) storage.Store) {
 			if err != nil {
 				return err
 			}
-			equal(t, "usage sum without deleted key", sum, int64(2))
+			// The user's total keeps the deleted key's count, so deleting a
+			// key cannot lower it against the daily limit.
+			equal(t, "user total after key delete", sum, int64(5))
 			return nil
 		})
 
@@ -427,7 +429,7 @@ func testUsage(t *testing.T, open func(t *testing.T) storage.Store) {
 		equal(t, "k2 last used after later use", findAPIKey(t, s, k2.UserID, k2.ID).LastUsedAt, &later)
 	})
 
-	t.Run("skips deleted keys", func(t *testing.T) {
+	t.Run("deleted keys still count for their user", func(t *testing.T) {
 		s, a, _, k1, k2, _ := setup(t)
 		update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.DeleteAPIKey(ctx, a.ID, k2.ID) })
 		update(t, s, func(ctx context.Context, tx storage.Tx) error {
@@ -435,6 +437,7 @@ func testUsage(t *testing.T, open func(t *testing.T) storage.Store) {
 				{KeyID: k2.ID, UserID: a.ID, Day: day1, Count: 5},
 				{KeyID: 999, UserID: a.ID, Day: day1, Count: 5},
 				{KeyID: k1.ID, UserID: a.ID, Day: day1, Count: 1},
+				{KeyID: 998, UserID: 999, Day: day1, Count: 7},
 			}, map[int64]time.Time{k2.ID: t0, 999: t0, k1.ID: t0})
 		})
 		view(t, s, func(ctx context.Context, tx storage.Tx) error {
@@ -447,7 +450,12 @@ func testUsage(t *testing.T, open func(t *testing.T) storage.Store) {
 			if err != nil {
 				return err
 			}
-			equal(t, "usage sum", sum, int64(1))
+			equal(t, "user total", sum, int64(11))
+			sum, err = tx.UserUsageOnDay(ctx, 999, day1)
+			if err != nil {
+				return err
+			}
+			equal(t, "total of a missing user", sum, int64(0))
 			return nil
 		})
 		equal(t, "k1 last used", findAPIKey(t, s, a.ID, k1.ID).LastUsedAt, &t0)
