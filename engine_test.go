@@ -742,3 +742,46 @@ func TestDeletingKeyKeepsDailyCount(t *testing.T) {
 	wantOK(t, g.do(second, "profile", "view", nil))
 	wantError(t, g.do(second, "profile", "view", nil), 429, domain.CodeRateLimited, domain.MsgRateLimited)
 }
+
+func TestConcurrentFailedLoginsCounted(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{LoginFailuresPerEmail: 5})
+	f.user("a@example.com", "pro")
+
+	var wg sync.WaitGroup
+	statuses := make([]int, 30)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp := f.e.Handle(context.Background(), sharepanel.Request{Mode: "auth", Params: map[string]string{"email": "a@example.com", "password": "wrong-password"}, ClientAddr: fmt.Sprintf("198.51.100.%d", i)})
+			statuses[i] = resp.Status
+		}()
+	}
+	wg.Wait()
+
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	if counts[401] != 5 || counts[429] != 25 {
+		t.Errorf("statuses %v, want 5 of 401 and 25 of 429", counts)
+	}
+}
+
+func TestFailedLoginNeedsNoWriter(t *testing.T) {
+	store := memory.New()
+	f := newFixture(t, store, sharepanel.Config{})
+	f.user("a@example.com", "pro")
+
+	// Another writer holds the store's only write slot.
+	held, err := store.Begin(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Rollback()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	resp := f.e.Handle(ctx, sharepanel.Request{Mode: "auth", Params: map[string]string{"email": "a@example.com", "password": "wrong-password"}})
+	wantError(t, resp, 401, domain.CodeInvalidCredentials, domain.MsgInvalidCredentials)
+}

@@ -311,13 +311,18 @@ func (p panicError) Error() string {
 
 // log appends an activity entry in the call's transaction.
 func (c *call) log(action, subject string) error {
-	return c.tx.AddActivity(c.ctx, &domain.Activity{
+	return c.tx.AddActivity(c.ctx, c.activity(action, subject))
+}
+
+// activity returns an activity entry of the caller for this request.
+func (c *call) activity(action, subject string) *domain.Activity {
+	return &domain.Activity{
 		UserID:    c.userID,
 		Action:    action,
 		Subject:   subject,
 		ClientIP:  c.req.ClientAddr,
 		CreatedAt: c.now,
-	})
+	}
 }
 
 // listResult builds a list result with pagination; rows must not be nil.

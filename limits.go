@@ -3,6 +3,7 @@ package sharepanel
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -217,24 +218,19 @@ func (t *loginThrottle) loginKeys(email, addr string) []limitKey {
 	return keys
 }
 
-// blocked reports whether any of the counters has used up its failures,
-// and for how long it stays blocked.
-func (t *loginThrottle) blocked(keys []limitKey, now time.Time) (time.Duration, bool) {
+// reserve counts an attempt on each counter unless one of them has used
+// up its limit, in which case it counts nothing and returns how long that
+// counter stays blocked. Checking and counting under one lock keeps
+// concurrent attempts from all passing the check before any is counted.
+func (t *loginThrottle) reserve(keys []limitKey, now time.Time) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range keys {
 		f := t.failures[k.key]
 		if f != nil && now.Sub(f.start) < t.window && f.count >= k.limit {
-			return f.start.Add(t.window).Sub(now), true
+			return f.start.Add(t.window).Sub(now), false
 		}
 	}
-	return 0, false
-}
-
-// fail records a failure on each of the counters.
-func (t *loginThrottle) fail(keys []limitKey, now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	for _, k := range keys {
 		f := t.failures[k.key]
 		if f == nil || now.Sub(f.start) >= t.window {
@@ -243,15 +239,35 @@ func (t *loginThrottle) fail(keys []limitKey, now time.Time) {
 		}
 		f.count++
 	}
+	return 0, true
 }
 
-// succeed clears the email's failures after a successful login. The
-// address keeps its count, so one address cannot probe many accounts by
-// logging in to its own between guesses.
-func (t *loginThrottle) succeed(email string) {
+// refund takes back an attempt that reserve counted, for a login that
+// failed through no fault of its credentials.
+func (t *loginThrottle) refund(keys []limitKey) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.failures, "e:"+email)
+	for _, k := range keys {
+		if f := t.failures[k.key]; f != nil && f.count > 0 {
+			f.count--
+		}
+	}
+}
+
+// succeed clears the email's failures after a successful login and takes
+// back the attempt from the address. The address keeps its earlier
+// failures, so one address cannot probe many accounts by logging in to its
+// own between guesses.
+func (t *loginThrottle) succeed(keys []limitKey) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		if strings.HasPrefix(k.key, "e:") {
+			delete(t.failures, k.key)
+		} else if f := t.failures[k.key]; f != nil && f.count > 0 {
+			f.count--
+		}
+	}
 }
 
 // sweep drops windows that have ended.

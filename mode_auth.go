@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/storage"
 )
 
 func authActions() []*ActionSpec {
@@ -16,17 +17,22 @@ func authActions() []*ActionSpec {
 			{Name: "email", Type: TypeString, Required: true, MaxLen: domain.MaxEmailLen, Description: "Account email"},
 			{Name: "password", Type: TypeString, Required: true, MaxLen: 1024, Description: "Account password"},
 		},
-		writes: true,
-		run:    (*call).login,
+		run: (*call).login,
 	}}
 }
 
 // authKeyName is the name of keys that mode=auth issues.
 const authKeyName = "auth"
 
-// login checks the credentials and issues a new read-write key. Failed
-// logins count against the email and the client address; once either is
-// throttled, logins for it get 429 without a password check.
+// login checks the credentials and issues a new read-write key. Every
+// attempt counts against the email and the client address before the
+// password is checked, so concurrent guesses cannot pass the limit; a
+// successful login takes its attempt back. Once either is throttled,
+// logins for it get 429 without a password check.
+//
+// The password check runs in the action's read-only transaction, and the
+// key is written in a short transaction of its own, so the store's single
+// writer is never held during bcrypt.
 func (c *call) login() (result, error) {
 	email := strings.ToLower(strings.TrimSpace(c.req.Params["email"]))
 	password := c.req.Params["password"]
@@ -34,36 +40,40 @@ func (c *call) login() (result, error) {
 		return result{}, &domain.Error{Code: domain.CodeMissingParameter, Message: domain.MsgEmailPasswordNeeded}
 	}
 	throttle := c.e.logins.loginKeys(email, c.req.ClientAddr)
-	if wait, blocked := c.e.logins.blocked(throttle, c.now); blocked {
+	if wait, ok := c.e.logins.reserve(throttle, c.now); !ok {
 		c.retryAfter = wait
 		return result{}, &domain.Error{Code: domain.CodeLoginThrottled, Message: domain.MsgLoginThrottled}
 	}
+	invalid := &domain.Error{Code: domain.CodeInvalidCredentials, Message: domain.MsgInvalidCredentials}
 
 	user, err := c.tx.FindUserByEmail(c.ctx, email)
 	if errors.Is(err, domain.ErrNotFound) {
 		// Hash anyway, so a missing account takes as long as a wrong
 		// password and timing does not reveal which emails exist.
 		domain.CheckPassword(c.e.dummyHash(), password)
-		c.e.logins.fail(throttle, c.now)
-		return result{}, &domain.Error{Code: domain.CodeInvalidCredentials, Message: domain.MsgInvalidCredentials}
+		return result{}, invalid
 	}
 	if err != nil {
+		c.e.logins.refund(throttle)
 		return result{}, err
 	}
 	// bcrypt reads only the first 72 bytes, and no stored password is
 	// longer, so a longer one cannot be right even if its start matches.
 	if !domain.CheckPassword(user.PasswordHash, password) || len(password) > domain.MaxPasswordLen {
-		c.e.logins.fail(throttle, c.now)
-		return result{}, &domain.Error{Code: domain.CodeInvalidCredentials, Message: domain.MsgInvalidCredentials}
+		return result{}, invalid
 	}
-	c.e.logins.succeed(email)
+	c.e.logins.succeed(throttle)
 
 	c.userID = user.ID
-	raw, _, err := c.e.createKey(c.ctx, c.tx, user.ID, authKeyName, true, true, nil, c.now)
+	var raw string
+	err = storage.WithTx(c.ctx, c.e.store, true, func(tx storage.Tx) error {
+		var err error
+		if raw, _, err = c.e.createKey(c.ctx, tx, user.ID, authKeyName, true, true, nil, c.now); err != nil {
+			return err
+		}
+		return tx.AddActivity(c.ctx, c.activity("auth.login", "api key "+domain.APIKeyDisplayPrefix(raw)))
+	})
 	if err != nil {
-		return result{}, err
-	}
-	if err := c.log("auth.login", "api key "+domain.APIKeyDisplayPrefix(raw)); err != nil {
 		return result{}, err
 	}
 	return result{message: domain.MsgAuthenticated, data: map[string]string{"api_key": raw}}, nil
