@@ -17,6 +17,12 @@ type authCache struct {
 	ttl     time.Duration
 	mu      sync.RWMutex
 	entries map[[32]byte]authEntry
+
+	// generation counts deletions. A lookup that started before a deletion
+	// may have read the deleted key, so put skips it.
+	generation uint64
+	// sweepAt is the size at which put next drops expired entries.
+	sweepAt int
 }
 
 type authEntry struct {
@@ -26,7 +32,7 @@ type authEntry struct {
 }
 
 func newAuthCache(ttl time.Duration) *authCache {
-	return &authCache{ttl: ttl, entries: map[[32]byte]authEntry{}}
+	return &authCache{ttl: ttl, entries: map[[32]byte]authEntry{}, sweepAt: minAuthSweep}
 }
 
 func (a *authCache) get(hash [32]byte, now time.Time) (authEntry, bool) {
@@ -42,29 +48,49 @@ func (a *authCache) get(hash [32]byte, now time.Time) (authEntry, bool) {
 	return ent, true
 }
 
-func (a *authCache) put(hash [32]byte, ent authEntry) {
+// minAuthSweep is the smallest cache size at which put drops expired
+// entries.
+const minAuthSweep = 1024
+
+// currentGeneration returns the deletion count, to pass to put after a
+// storage lookup.
+func (a *authCache) currentGeneration() uint64 {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.generation
+}
+
+// put caches ent unless a key was deleted since generation was read.
+func (a *authCache) put(hash [32]byte, ent authEntry, generation uint64) {
 	if a.ttl < 0 {
 		return
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if generation != a.generation {
+		return
+	}
 
-	// Expired entries are dropped when the map grows, which bounds it by
-	// the number of keys used within one TTL.
-	if len(a.entries) >= 1024 {
+	// Expired entries are dropped each time the map doubles, which bounds
+	// it by twice the number of keys used within one TTL at little cost
+	// per put.
+	if len(a.entries) >= a.sweepAt {
 		for h, old := range a.entries {
 			if ent.loadedAt.Sub(old.loadedAt) >= a.ttl {
 				delete(a.entries, h)
 			}
 		}
+		a.sweepAt = max(minAuthSweep, 2*len(a.entries))
 	}
 	a.entries[hash] = ent
 }
 
-// dropKey removes a key from the cache by id.
+// dropKey removes a key from the cache by id and makes lookups that are
+// under way skip caching their result.
 func (a *authCache) dropKey(id int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.generation++
 	for h, ent := range a.entries {
 		if ent.key.ID == id {
 			delete(a.entries, h)
@@ -86,6 +112,7 @@ func (e *Engine) authenticate(ctx context.Context, raw string, now time.Time) (*
 
 	ent, ok := e.auth.get(hash, now)
 	if !ok {
+		generation := e.auth.currentGeneration()
 		err := storage.WithTx(ctx, e.store, false, func(tx storage.Tx) error {
 			key, err := tx.FindAPIKeyByHash(ctx, hash[:])
 			if err != nil {
@@ -104,7 +131,7 @@ func (e *Engine) authenticate(ctx context.Context, raw string, now time.Time) (*
 		if err != nil {
 			return nil, domain.Plan{}, fmt.Errorf("look up api key: %w", err)
 		}
-		e.auth.put(hash, ent)
+		e.auth.put(hash, ent, generation)
 	}
 	if ent.key.Expired(now) {
 		return nil, domain.Plan{}, errInvalidKey

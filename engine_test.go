@@ -785,3 +785,68 @@ func TestFailedLoginNeedsNoWriter(t *testing.T) {
 	resp := f.e.Handle(ctx, sharepanel.Request{Mode: "auth", Params: map[string]string{"email": "a@example.com", "password": "wrong-password"}})
 	wantError(t, resp, 401, domain.CodeInvalidCredentials, domain.MsgInvalidCredentials)
 }
+
+// gatedStore pauses the first lookup of one key hash after the read until
+// release is closed, to hold a request between reading a key and caching
+// it.
+type gatedStore struct {
+	storage.Store
+	hash    []byte
+	once    sync.Once
+	reached chan struct{}
+	release chan struct{}
+}
+
+func (s *gatedStore) Begin(ctx context.Context, writable bool) (storage.Tx, error) {
+	tx, err := s.Store.Begin(ctx, writable)
+	return gatedTx{Tx: tx, s: s}, err
+}
+
+type gatedTx struct {
+	storage.Tx
+	s *gatedStore
+}
+
+func (t gatedTx) FindAPIKeyByHash(ctx context.Context, hash []byte) (*domain.APIKey, error) {
+	k, err := t.Tx.FindAPIKeyByHash(ctx, hash)
+	if string(hash) == string(t.s.hash) {
+		t.s.once.Do(func() {
+			close(t.s.reached)
+			<-t.s.release
+		})
+	}
+	return k, err
+}
+
+func TestDeletedKeyNotCachedByLookupUnderWay(t *testing.T) {
+	store := &gatedStore{Store: memory.New(), reached: make(chan struct{}), release: make(chan struct{})}
+	f := newFixture(t, store, sharepanel.Config{AuthCacheTTL: time.Hour})
+	uid, doomed := f.user("a@example.com", "pro")
+	other, err := f.e.IssueAPIKey(context.Background(), uid, "other", true, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []struct {
+		ID   int64  `json:"id"`
+		Name string `json:"name"`
+	}
+	data(t, f.do(other, "api_keys", "list", nil), &keys)
+	var doomedID int64
+	for _, k := range keys {
+		if k.Name == "test" {
+			doomedID = k.ID
+		}
+	}
+	store.hash = domain.HashAPIKey(doomed)
+
+	// A request with the doomed key reads it, then stalls.
+	done := make(chan sharepanel.Response)
+	go func() { done <- f.do(doomed, "profile", "view", nil) }()
+	<-store.reached
+
+	wantOK(t, f.do(other, "api_keys", "delete", map[string]string{"key_id": jsonID(doomedID)}))
+	close(store.release)
+	<-done
+
+	wantError(t, f.do(doomed, "profile", "view", nil), 401, domain.CodeInvalidAPIKey, domain.MsgInvalidAPIKey)
+}

@@ -182,9 +182,10 @@ func (c *call) deleteKey() (result, error) {
 		return result{}, err
 	}
 
-	// The key must stop working at once in this process. Dropping it from
-	// the cache before the commit is safe: a lookup in between still finds
-	// the stored row and caches it, so drop it again after the commit.
+	// The key must stop working at once in this process. A lookup between
+	// this drop and the commit still sees the stored key, so the key is
+	// dropped again after the commit, which also keeps lookups under way
+	// from caching it.
 	c.e.auth.dropKey(key.ID)
 	c.afterCommit(func() { c.e.auth.dropKey(key.ID) })
 	return result{message: domain.MsgKeyDeleted, data: map[string]int64{"key_id": key.ID}}, nil
