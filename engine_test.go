@@ -850,3 +850,21 @@ func TestDeletedKeyNotCachedByLookupUnderWay(t *testing.T) {
 
 	wantError(t, f.do(doomed, "profile", "view", nil), 401, domain.CodeInvalidAPIKey, domain.MsgInvalidAPIKey)
 }
+
+func TestRateWindowNeverMovesBack(t *testing.T) {
+	plans := tinyPlans()
+	plans[1].PerMinute = 3
+	g := newFixture(t, memory.New(), sharepanel.Config{Plans: plans})
+	_, key := g.user("a@example.com", "big")
+
+	g.clock.Add(30 * time.Second) // 12:01:00
+	for i := 0; i < 3; i++ {
+		wantOK(t, g.do(key, "profile", "view", nil))
+	}
+
+	// A request stamped in the previous minute counts in the current one.
+	g.clock.Add(-time.Millisecond)
+	wantError(t, g.do(key, "profile", "view", nil), 429, domain.CodeRateLimited, domain.MsgRateLimited)
+	g.clock.Add(2 * time.Millisecond)
+	wantError(t, g.do(key, "profile", "view", nil), 429, domain.CodeRateLimited, domain.MsgRateLimited)
+}

@@ -29,9 +29,15 @@ type usageCounter struct {
 	mu    sync.Mutex
 	users map[int64]*userWindow
 
-	// pending holds counts not yet written to storage.
-	pending  map[keyDay]int64
+	// pending holds counts not yet written to storage, by key id.
+	pending  map[int64]*keyCounts
 	lastUsed map[int64]time.Time
+}
+
+// keyCounts holds one key's unwritten counts by day.
+type keyCounts struct {
+	userID int64
+	days   map[string]int64
 }
 
 type userWindow struct {
@@ -41,16 +47,10 @@ type userWindow struct {
 	dayCount    int64 // stored base plus counted since
 }
 
-type keyDay struct {
-	keyID  int64
-	userID int64
-	day    string
-}
-
 func newUsageCounter() *usageCounter {
 	return &usageCounter{
 		users:    map[int64]*userWindow{},
-		pending:  map[keyDay]int64{},
+		pending:  map[int64]*keyCounts{},
 		lastUsed: map[int64]time.Time{},
 	}
 }
@@ -69,7 +69,7 @@ func (e *Engine) countRequest(ctx context.Context, key *domain.APIKey, plan doma
 
 	u.mu.Lock()
 	w := u.users[key.UserID]
-	loaded := w != nil && w.day == day
+	loaded := w != nil && w.day >= day
 	u.mu.Unlock()
 
 	// The first request of a user on a day reads the stored total, so the
@@ -93,14 +93,20 @@ func (e *Engine) countRequest(ctx context.Context, key *domain.APIKey, plan doma
 		w = &userWindow{}
 		u.users[key.UserID] = w
 	}
-	if w.day != day {
+
+	// Windows only move forward. A request stamped before a later one was
+	// counted (its time is taken before authentication) counts in the
+	// current window, so it cannot reset it.
+	if day > w.day {
 		w.day, w.dayCount = day, base
 	}
-	if !w.minute.Equal(minute) {
+	if minute.After(w.minute) {
 		w.minute, w.minuteCount = minute, 0
 	}
+	day, minute = w.day, w.minute
 
-	dayReset := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	dayStart, _ := time.Parse("2006-01-02", day)
+	dayReset := dayStart.AddDate(0, 0, 1)
 	minuteReset := minute.Add(time.Minute)
 	minuteLeft := plan.PerMinute - w.minuteCount
 	dayLeft := int64(plan.DailyRequests) - w.dayCount
@@ -116,7 +122,7 @@ func (e *Engine) countRequest(ctx context.Context, key *domain.APIKey, plan doma
 
 	w.minuteCount++
 	w.dayCount++
-	u.pending[keyDay{key.ID, key.UserID, day}]++
+	u.addPending(key.ID, key.UserID, day, 1)
 	if now.After(u.lastUsed[key.ID]) {
 		u.lastUsed[key.ID] = now
 	}
@@ -133,11 +139,13 @@ func (u *usageCounter) take() ([]domain.Usage, map[int64]time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	rows := make([]domain.Usage, 0, len(u.pending))
-	for k, n := range u.pending {
-		rows = append(rows, domain.Usage{KeyID: k.keyID, UserID: k.userID, Day: k.day, Count: n})
+	for keyID, kc := range u.pending {
+		for day, n := range kc.days {
+			rows = append(rows, domain.Usage{KeyID: keyID, UserID: kc.userID, Day: day, Count: n})
+		}
 	}
 	lastUsed := u.lastUsed
-	u.pending = map[keyDay]int64{}
+	u.pending = map[int64]*keyCounts{}
 	u.lastUsed = map[int64]time.Time{}
 
 	// Drop windows of past days, so the map holds only active users.
@@ -160,7 +168,7 @@ func (u *usageCounter) putBack(rows []domain.Usage, lastUsed map[int64]time.Time
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	for _, r := range rows {
-		u.pending[keyDay{r.KeyID, r.UserID, r.Day}] += r.Count
+		u.addPending(r.KeyID, r.UserID, r.Day, r.Count)
 	}
 	for id, t := range lastUsed {
 		if t.After(u.lastUsed[id]) {
@@ -169,15 +177,26 @@ func (u *usageCounter) putBack(rows []domain.Usage, lastUsed map[int64]time.Time
 	}
 }
 
+// addPending adds n to a key's unwritten count for a day. The caller holds
+// u.mu.
+func (u *usageCounter) addPending(keyID, userID int64, day string, n int64) {
+	kc := u.pending[keyID]
+	if kc == nil {
+		kc = &keyCounts{userID: userID, days: map[string]int64{}}
+		u.pending[keyID] = kc
+	}
+	kc.days[day] += n
+}
+
 // pendingFor returns the unflushed counts of one key, by day, and its
 // unflushed last use, so api_keys usage reports requests not yet stored.
 func (u *usageCounter) pendingFor(keyID int64) (map[string]int64, time.Time) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	byDay := map[string]int64{}
-	for k, n := range u.pending {
-		if k.keyID == keyID {
-			byDay[k.day] += n
+	if kc := u.pending[keyID]; kc != nil {
+		for day, n := range kc.days {
+			byDay[day] = n
 		}
 	}
 	return byDay, u.lastUsed[keyID]
