@@ -159,22 +159,27 @@ func (e *Engine) AddOrgMember(ctx context.Context, orgID, userID int64, role str
 	if role != domain.RoleMember && role != domain.RoleAdmin {
 		return domain.Errorf(domain.CodeInvalidParameter, "Invalid role %q: use member or admin", role)
 	}
-	err := storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
-		if _, err := tx.FindOrgByID(ctx, orgID); err != nil {
-			if errors.Is(err, domain.ErrNotFound) {
-				return &domain.Error{Code: domain.CodeNotFound, Message: domain.MsgOrgNotFound}
-			}
+	return storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
+		_, err := tx.FindOrgByID(ctx, orgID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return &domain.Error{Code: domain.CodeNotFound, Message: domain.MsgOrgNotFound}
+		}
+		if err != nil {
 			return err
 		}
-		return tx.AddMember(ctx, domain.Member{OrgID: orgID, UserID: userID, Role: role, JoinedAt: e.now()})
+		_, err = tx.FindUserByID(ctx, userID)
+		if errors.Is(err, domain.ErrNotFound) {
+			return &domain.Error{Code: domain.CodeNotFound, Message: domain.MsgUserNotFound}
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.AddMember(ctx, domain.Member{OrgID: orgID, UserID: userID, Role: role, JoinedAt: e.now()})
+		if errors.Is(err, domain.ErrConflict) {
+			return &domain.Error{Code: domain.CodeConflict, Message: domain.MsgAlreadyMember}
+		}
+		return err
 	})
-	switch {
-	case errors.Is(err, domain.ErrConflict):
-		return &domain.Error{Code: domain.CodeConflict, Message: domain.MsgAlreadyMember}
-	case errors.Is(err, domain.ErrNotFound) && domain.AsError(err).Message == domain.ErrNotFound.Message:
-		return &domain.Error{Code: domain.CodeNotFound, Message: domain.MsgUserNotFound}
-	}
-	return err
 }
 
 // IssueAPIKey creates a key for a user and returns the full key, which is

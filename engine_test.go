@@ -868,3 +868,36 @@ func TestRateWindowNeverMovesBack(t *testing.T) {
 	g.clock.Add(2 * time.Millisecond)
 	wantError(t, g.do(key, "profile", "view", nil), 429, domain.CodeRateLimited, domain.MsgRateLimited)
 }
+
+func TestFlushSweepsHourly(t *testing.T) {
+	store := memory.New()
+	f := newFixture(t, store, sharepanel.Config{})
+	uid, key := f.user("a@example.com", "pro")
+	wantOK(t, f.e.Handle(context.Background(), sharepanel.Request{Mode: "orgs", Action: "new", APIKey: key, IdempotencyKey: "k"}))
+	stored := func() bool {
+		found := false
+		err := storage.WithTx(context.Background(), store, false, func(tx storage.Tx) error {
+			_, err := tx.FindIdempotent(context.Background(), uid, "k")
+			found = err == nil
+			if errors.Is(err, domain.ErrNotFound) {
+				return nil
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return found
+	}
+
+	f.clock.Add(25 * time.Hour)
+	if !stored() {
+		t.Fatal("record gone before any flush")
+	}
+	if err := f.e.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if stored() {
+		t.Error("expired record kept after the hourly flush")
+	}
+}

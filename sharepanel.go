@@ -1,8 +1,8 @@
 // Package sharepanel is the domain core of SharePanel, a hosting control
 // panel's user API. An Engine implements every mode and action of the API
-// against a storage.Store and knows nothing of HTTP, SQL or WebAssembly:
-// transports (transport/httpapi, transport/jsonrpc) turn their requests into
-// a Request, call Engine.Handle, and write the Response's Envelope.
+// against a storage.Store and depends on no HTTP, SQL or WebAssembly code:
+// transports (such as transport/httpapi) turn their requests into a
+// Request, call Engine.Handle, and write the Response's Envelope.
 //
 // Embedding applications also use the Engine's typed methods (CreateUser,
 // CreateInstance, AddOrgMember, IssueAPIKey) to manage data that the public
@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -53,7 +54,9 @@ type Config struct {
 
 	// UsageFlushInterval is how often in-memory usage counters are written
 	// to storage. Default: 5 seconds. A negative value disables the
-	// background flush; counters are then written only by Flush and Close.
+	// background flush; counters are then written only by Flush and Close,
+	// and the hourly cleanups that Flush runs (expired Idempotency-Key
+	// records, old login throttle windows) run only when Flush is called.
 	UsageFlushInterval time.Duration
 
 	// AuthCacheTTL is how long a verified API key is trusted without a
@@ -80,6 +83,9 @@ func (c *Config) setDefaults() error {
 	if c.Plans == nil {
 		c.Plans = domain.DefaultCatalog()
 	}
+	// The Engine keeps its own copy, so the caller cannot change the
+	// catalog after it was validated.
+	c.Plans = slices.Clone(c.Plans)
 	if err := c.Plans.Validate(); err != nil {
 		return err
 	}
@@ -129,6 +135,9 @@ type Engine struct {
 	dummyOnce sync.Once
 	dummy     string
 
+	sweepMu   sync.Mutex
+	lastSweep time.Time
+
 	stop     chan struct{}
 	done     chan struct{}
 	closeErr error
@@ -156,6 +165,7 @@ func New(store storage.Store, cfg Config) (*Engine, error) {
 		done:   make(chan struct{}),
 	}
 	e.actions = buildRegistry()
+	e.lastSweep = e.now() // the first cleanup runs an hour after start
 	if cfg.UsageFlushInterval > 0 {
 		go e.flushLoop(cfg.UsageFlushInterval)
 	} else {
@@ -164,8 +174,8 @@ func New(store storage.Store, cfg Config) (*Engine, error) {
 	return e, nil
 }
 
-// Plans returns the plan catalog in use.
-func (e *Engine) Plans() domain.Catalog { return e.cfg.Plans }
+// Plans returns a copy of the plan catalog in use.
+func (e *Engine) Plans() domain.Catalog { return slices.Clone(e.cfg.Plans) }
 
 // Close stops the background flush and writes the remaining usage counters
 // to storage. It is safe to call more than once. Handle still works after
@@ -181,18 +191,40 @@ func (e *Engine) Close() error {
 }
 
 // Flush writes the in-memory usage counters to storage now. If the write
-// fails, the counts are kept and written by a later flush.
+// fails, the counts are kept and written by a later flush. At most once an
+// hour it also deletes expired Idempotency-Key records and old login
+// throttle windows.
 func (e *Engine) Flush(ctx context.Context) error {
 	rows, lastUsed := e.usage.take()
-	if len(rows) == 0 && len(lastUsed) == 0 {
+	if len(rows) > 0 || len(lastUsed) > 0 {
+		err := storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
+			return tx.AddUsage(ctx, rows, lastUsed)
+		})
+		if err != nil {
+			e.usage.putBack(rows, lastUsed)
+			return fmt.Errorf("flush usage counters: %w", err)
+		}
+	}
+	return e.sweep(ctx)
+}
+
+// sweep runs the hourly cleanups if an hour has passed since the last.
+func (e *Engine) sweep(ctx context.Context) error {
+	now := e.now()
+	e.sweepMu.Lock()
+	if now.Sub(e.lastSweep) < time.Hour {
+		e.sweepMu.Unlock()
 		return nil
 	}
+	e.lastSweep = now
+	e.sweepMu.Unlock()
+
+	e.logins.sweep(now)
 	err := storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
-		return tx.AddUsage(ctx, rows, lastUsed)
+		return tx.DeleteIdempotentBefore(ctx, now.Add(-idempotencyTTL))
 	})
 	if err != nil {
-		e.usage.putBack(rows, lastUsed)
-		return fmt.Errorf("flush usage counters: %w", err)
+		return fmt.Errorf("delete expired idempotent responses: %w", err)
 	}
 	return nil
 }
@@ -201,7 +233,6 @@ func (e *Engine) flushLoop(every time.Duration) {
 	defer close(e.done)
 	t := time.NewTicker(every)
 	defer t.Stop()
-	lastSweep := e.now()
 	for {
 		select {
 		case <-e.stop:
@@ -210,19 +241,6 @@ func (e *Engine) flushLoop(every time.Duration) {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			if err := e.Flush(ctx); err != nil {
 				e.log.Error("usage flush failed", "err", err)
-			}
-
-			// Stored idempotent responses expire after a day; sweep them
-			// hourly, beside the flush, so no request pays for it.
-			if now := e.now(); now.Sub(lastSweep) >= time.Hour {
-				lastSweep = now
-				err := storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
-					return tx.DeleteIdempotentBefore(ctx, now.Add(-idempotencyTTL))
-				})
-				if err != nil {
-					e.log.Error("idempotency sweep failed", "err", err)
-				}
-				e.logins.sweep(now)
 			}
 			cancel()
 		}

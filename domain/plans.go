@@ -43,18 +43,6 @@ func (c Catalog) Find(name string) (Plan, bool) {
 	return Plan{}, false
 }
 
-// MaxPayload returns the largest payload cap of any plan, which bounds a
-// body read before the caller's plan is known.
-func (c Catalog) MaxPayload() int64 {
-	var max int64
-	for _, p := range c {
-		if p.MaxPayloadBytes > max {
-			max = p.MaxPayloadBytes
-		}
-	}
-	return max
-}
-
 // MinPayload returns the smallest payload cap of any plan, the cap for a
 // request whose plan is not known before its body is read.
 func (c Catalog) MinPayload() int64 {

@@ -60,8 +60,10 @@
 //
 // The handler logs one line per request to Options.Logger: method, mode,
 // action, status, duration, user id and request id, and for a 5xx the error.
+// A request whose client hung up is logged at info level with status 499.
 // A panic becomes a 500 with a generic message, and its stack goes in that
 // request's log line. Keys, passwords, query strings and bodies are never
-// logged. A mode or action that the Engine does not know is logged cut to 32
-// bytes, shorter than an API key, in case a client pasted a key there.
+// logged. A mode or action that the Engine does not know is logged cut to 12
+// bytes, and a client X-Request-Id that starts like an API key is replaced,
+// in case a client pasted a key there.
 package httpapi

@@ -25,10 +25,12 @@ type Options struct {
 	// discards everything.
 	Logger *slog.Logger
 
-	// TrustProxyHeaders takes the client address from the first entry of
-	// the X-Forwarded-For header, when it is a valid IP address. Set it only
-	// behind a proxy that overwrites that header. Default: false, so the
-	// client address is the IP of the connection's remote address.
+	// TrustProxyHeaders takes the client address from the last entry of
+	// the X-Forwarded-For header, the one the nearest proxy added, when it
+	// is a valid IP address. Earlier entries come from the client and are
+	// ignored. Set it only behind one proxy that appends to or overwrites
+	// that header. Default: false, so the client address is the IP of the
+	// connection's remote address.
 	TrustProxyHeaders bool
 }
 
@@ -263,9 +265,15 @@ func takeAction(params map[string]string) (mode, action string) {
 // clientAddr returns the client's IP address.
 func (h *handler) clientAddr(r *http.Request) string {
 	if h.trustProxy {
-		first, _, _ := strings.Cut(r.Header.Get("X-Forwarded-For"), ",")
-		if addr, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
-			return addr.String()
+		forwarded := r.Header.Values("X-Forwarded-For")
+		if len(forwarded) > 0 {
+			last := forwarded[len(forwarded)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if addr, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+				return addr.String()
+			}
 		}
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
