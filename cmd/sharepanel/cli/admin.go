@@ -18,7 +18,7 @@ import (
 func withEngine(ctx context.Context, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) (err error) {
 	store, err := sqlite.Open(path)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", path, err)
+		return err
 	}
 	defer func() {
 		if cerr := store.Close(); cerr != nil && err == nil {
@@ -81,7 +81,7 @@ func runUserCreate(ctx context.Context, e *env, args []string) error {
 	email := fs.String("email", "", "account email (required)")
 	password := fs.String("password", "", "account password, 8 to 72 bytes (required)")
 	username := fs.String("username", "", "username (default: the part of the email before @)")
-	plan := fs.String("plan", "free", "plan: free, basic, pro or enterprise, or a plan of --plans")
+	plan := fs.String("plan", "", "plan: free, basic, pro or enterprise, or a plan of --plans (default: the catalog's first plan, free)")
 	balance := fs.String("balance", "0.00", "account balance in USD, at most two decimals")
 	plansFile := plansFlag(fs)
 	if err := fs.parse(args); err != nil {
@@ -93,6 +93,9 @@ func runUserCreate(ctx context.Context, e *env, args []string) error {
 	}
 	if err := requireFlags(map[string]string{"email": *email, "password": *password}, "email", "password"); err != nil {
 		return err
+	}
+	if *plan == "" {
+		*plan = plans[0].Name
 	}
 	if !slices.Contains(planNames(plans), *plan) {
 		return usageErrorf("invalid --plan %q: use one of %v", *plan, planNames(plans))

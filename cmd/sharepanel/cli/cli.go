@@ -125,8 +125,6 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 }
 
-// findVerb matches the first one or two words of args against the verbs
-// and returns the verb and the arguments after its name.
 // unknownVerb returns the words of args that name the verb Run could not
 // find: two words when the first begins a known verb, one otherwise, and
 // never a flag.
@@ -143,6 +141,8 @@ func unknownVerb(args []string) string {
 	return strings.Join(words, " ")
 }
 
+// findVerb matches the first one or two words of args against the verbs
+// and returns the verb and the arguments after its name.
 func findVerb(args []string) (verb, []string, bool) {
 	for _, v := range verbs {
 		words := strings.Fields(v.name)
@@ -191,8 +191,22 @@ func (fs *flagSet) parse(args []string) error {
 	if fs.NArg() > 0 {
 		return usageErrorf("unexpected argument %q: every value is given with a flag", fs.Arg(0))
 	}
-	if db := fs.Lookup("db"); db != nil && db.Value.String() == "" {
+	if db := fs.Lookup("db"); db != nil {
+		if err := checkDBPath(db.Value.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkDBPath rejects --db values that name no file, which the SQLite
+// store would refuse only after the verb has started.
+func checkDBPath(path string) error {
+	switch {
+	case path == "":
 		return usageErrorf("invalid --db: the path is empty")
+	case path == ":memory:" || strings.HasPrefix(path, "file:"):
+		return usageErrorf("invalid --db %q: give a file path, not :memory: or a file: URI", path)
 	}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/sharepanel/sharepanel"
@@ -56,11 +57,23 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}
 
+	if err := checkListenAddr(*addr); err != nil {
+		return err
+	}
+
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+
+	// Listen first, so a port that is taken fails before the database is
+	// created or the demo account seeded.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	defer ln.Close()
 
 	store, err := sqlite.Open(*db)
 	if err != nil {
-		return fmt.Errorf("open database %s: %w", *db, err)
+		return err
 	}
 	defer func() {
 		if err := store.Close(); err != nil {
@@ -84,11 +97,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		if err := seedDemo(ctx, e, store, engine); err != nil {
 			return fmt.Errorf("seed demo account: %w", err)
 		}
-	}
-
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 
 	// Two routes need no ServeMux, whose redirects for paths like "//"
@@ -135,6 +143,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		logger.Error("server failed during shutdown", "err", err)
 	}
 	logger.Info("server stopped", "addr", ln.Addr().String())
+	return nil
+}
+
+// checkListenAddr rejects an --addr that is not HOST:PORT with a port from
+// 0 to 65535, as a bad value rather than a failed operation.
+func checkListenAddr(addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return usageErrorf("invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8080", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return usageErrorf("invalid --addr %q: the port must be a number from 0 to 65535", addr)
+	}
 	return nil
 }
 

@@ -1,0 +1,74 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sharepanel/sharepanel/cmd/sharepanel/cli"
+)
+
+// run runs the CLI in-process and returns its exit code and output.
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	code := cli.Run(context.Background(), args, strings.NewReader(""), &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+func TestExitCodes(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "sp.db")
+	if code, _, stderr := run(t, "user", "create", "--db", db, "--email", "a@example.com", "--password", "password-1"); code != 0 {
+		t.Fatalf("create user: exit %d: %s", code, stderr)
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{name: "help", args: []string{"help"}, want: 0},
+		{name: "no verb", args: nil, want: 2},
+		{name: "unknown verb", args: []string{"frobnicate"}, want: 2},
+		{name: "unknown flag", args: []string{"user", "create", "--db", db, "--bogus"}, want: 2},
+		{name: "missing flag", args: []string{"user", "create", "--db", db, "--password", "password-1"}, want: 2},
+		{name: "bad balance", args: []string{"user", "create", "--db", db, "--email", "b@example.com", "--password", "password-1", "--balance", "1.234"}, want: 2},
+		{name: "bad email", args: []string{"user", "create", "--db", db, "--email", "nope", "--password", "password-1"}, want: 2},
+		{name: "empty db", args: []string{"user", "create", "--db", "", "--email", "b@example.com", "--password", "password-1"}, want: 2},
+		{name: "memory db", args: []string{"user", "create", "--db", ":memory:", "--email", "b@example.com", "--password", "password-1"}, want: 2},
+		{name: "file URI db", args: []string{"user", "create", "--db", "file:x.db", "--email", "b@example.com", "--password", "password-1"}, want: 2},
+		{name: "address without port", args: []string{"serve", "--db", db, "--addr", "notanaddr"}, want: 2},
+		{name: "port out of range", args: []string{"serve", "--db", db, "--addr", "127.0.0.1:99999"}, want: 2},
+		{name: "email taken", args: []string{"user", "create", "--db", db, "--email", "A@example.com", "--password", "password-1"}, want: 1},
+		{name: "owner not found", args: []string{"instance", "create", "--db", db, "--user", "nobody@example.com", "--name", "x"}, want: 1},
+		{name: "org not found", args: []string{"org", "add-member", "--db", db, "--org", "99", "--user", "a@example.com"}, want: 1},
+		{name: "missing directory", args: []string{"user", "create", "--db", filepath.Join(db, "no", "such.db"), "--email", "b@example.com", "--password", "password-1"}, want: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := run(t, tt.args...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d (stderr: %s)", code, tt.want, stderr)
+			}
+			if tt.want != 0 && strings.Count(stderr, "\n") < 1 {
+				t.Errorf("stderr %q, want an error line", stderr)
+			}
+		})
+	}
+}
+
+func TestServeBadAddressSeedsNothing(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "sp.db")
+	code, stdout, _ := run(t, "serve", "--db", db, "--demo", "--addr", "127.0.0.1:99999")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if strings.Contains(stdout, "demo") {
+		t.Errorf("stdout %q: the demo account was seeded before the address was checked", stdout)
+	}
+	if _, _, stderr := run(t, "user", "create", "--db", db, "--email", "demo@sharepanel.local", "--password", "password-1"); stderr != "" {
+		t.Errorf("the demo account exists after a failed serve: %s", stderr)
+	}
+}
