@@ -1,6 +1,7 @@
 package sharepanel
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ func checkValue(p Param, value string) error {
 		return nil
 	}
 
-	if len(p.Enum) > 0 && !contains(p.Enum, value) {
+	if len(p.Enum) > 0 && !slices.Contains(p.Enum, value) {
 		return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s. Allowed values: %s", p.Name, strings.Join(p.Enum, ", "))
 	}
 	switch {
@@ -106,14 +107,6 @@ func findParam(params []Param, name string) (Param, bool) {
 	return Param{}, false
 }
 
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
 
 // parseCount parses a decimal integer of at most 18 digits with no sign.
 func parseCount(s string) (int64, error) {

@@ -186,7 +186,7 @@ func healthHandler(store storage.Store, logger *slog.Logger) http.Handler {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			w.Header().Set("Allow", "GET, HEAD")
 			status = http.StatusMethodNotAllowed
-			env.Status, env.Message, env.Code = "error", "Method not allowed. Use GET", domain.CodeMethodNotAllowed
+			env.Status, env.Message, env.Code = "error", "Method not allowed. Use GET or HEAD", domain.CodeMethodNotAllowed
 		} else {
 			ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 			defer cancel()
