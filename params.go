@@ -107,7 +107,6 @@ func findParam(params []Param, name string) (Param, bool) {
 	return Param{}, false
 }
 
-
 // parseCount parses a decimal integer of at most 18 digits with no sign.
 func parseCount(s string) (int64, error) {
 	if s == "" || len(s) > 18 {
