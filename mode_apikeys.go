@@ -219,6 +219,8 @@ func (c *call) keyUsage() (result, error) {
 	}
 
 	// Stored counts plus those still in memory.
+	// NOTE: while a flush is writing, its counts are in neither place, so a
+	// report made in that moment can fall short by one flush interval.
 	byDay := map[string]int64{}
 	for _, u := range stored {
 		byDay[u.Day] += u.Count

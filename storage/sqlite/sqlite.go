@@ -344,6 +344,10 @@ func (t *Tx) count(ctx context.Context, query string, args ...any) (int, error) 
 // referenced row (an org, a user) does not exist. The result wraps both
 // the domain error and the driver's, so errors.Is finds either. Other
 // errors come back unchanged.
+//
+// NOTE: a delete of a row that others still reference would also fail with
+// a foreign key violation and read as ErrNotFound. No delete can do that
+// yet (users are never deleted); one that can must map it differently.
 func mapError(err error) error {
 	if err == nil {
 		return nil
