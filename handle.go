@@ -215,6 +215,14 @@ func (e *Engine) run(c *call) Response {
 		c.dryRun, _ = parseBool(c.req.Params["dry_run"])
 	}
 
+	if c.spec.ownTx {
+		res, err := c.spec.run(c)
+		if err != nil {
+			return fail(err)
+		}
+		return e.successResponse(*c.req, c.now, res)
+	}
+
 	idem := c.spec.Mutating && c.req.IdempotencyKey != "" && c.userID != 0
 	if idem {
 		release, err := e.claimIdempotencyKey(c)
@@ -229,7 +237,7 @@ func (e *Engine) run(c *call) Response {
 	// the first request's record or wait for it, and never act twice.
 	var res result
 	replayed := false
-	err := storage.WithTx(c.ctx, e.store, c.spec.Mutating || c.spec.writes, func(tx storage.Tx) error {
+	err := storage.WithTx(c.ctx, e.store, c.spec.Mutating, func(tx storage.Tx) error {
 		c.tx = tx
 		if idem {
 			stored, err := e.findIdempotent(c)

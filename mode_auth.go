@@ -17,7 +17,8 @@ func authActions() []*ActionSpec {
 			{Name: "email", Type: TypeString, Required: true, MaxLen: domain.MaxEmailLen, Description: "Account email"},
 			{Name: "password", Type: TypeString, Required: true, MaxLen: 1024, Description: "Account password"},
 		},
-		run: (*call).login,
+		ownTx: true,
+		run:   (*call).login,
 	}}
 }
 
@@ -30,9 +31,9 @@ const authKeyName = "auth"
 // successful login takes its attempt back. Once either is throttled,
 // logins for it get 429 without a password check.
 //
-// The password check runs in the action's read-only transaction, and the
-// key is written in a short transaction of its own, so the store's single
-// writer is never held during bcrypt.
+// The user is read in a read-only transaction that ends before bcrypt
+// runs, and the key is written in a short writable one, so no storage
+// connection, and never the store's single writer, is held during bcrypt.
 func (c *call) login() (result, error) {
 	email := strings.ToLower(strings.TrimSpace(c.req.Params["email"]))
 	password := c.req.Params["password"]
@@ -46,7 +47,12 @@ func (c *call) login() (result, error) {
 	}
 	invalid := &domain.Error{Code: domain.CodeInvalidCredentials, Message: domain.MsgInvalidCredentials}
 
-	user, err := c.tx.FindUserByEmail(c.ctx, email)
+	var user *domain.User
+	err := storage.WithTx(c.ctx, c.e.store, false, func(tx storage.Tx) error {
+		var err error
+		user, err = tx.FindUserByEmail(c.ctx, email)
+		return err
+	})
 	if errors.Is(err, domain.ErrNotFound) {
 		// Hash anyway, so a missing account takes as long as a wrong
 		// password and timing does not reveal which emails exist.

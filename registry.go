@@ -51,9 +51,9 @@ type ActionSpec struct {
 	// Destructive actions delete data.
 	Destructive bool
 
-	// writes makes a non-mutating action run in a writable transaction
-	// (auth issues a key but is allowed over GET).
-	writes bool
+	// ownTx makes the action run without a transaction from run: it opens
+	// its own, so that auth holds no connection while it runs bcrypt.
+	ownTx bool
 
 	run func(*call) (result, error)
 }
