@@ -41,6 +41,8 @@ func TestExitCodes(t *testing.T) {
 		{name: "file URI db", args: []string{"user", "create", "--db", "file:x.db", "--email", "b@example.com", "--password", "password-1"}, want: 2},
 		{name: "address without port", args: []string{"serve", "--db", db, "--addr", "notanaddr"}, want: 2},
 		{name: "port out of range", args: []string{"serve", "--db", db, "--addr", "127.0.0.1:99999"}, want: 2},
+		{name: "IPv4 octet out of range", args: []string{"serve", "--db", db, "--addr", "256.0.0.1:8080"}, want: 2},
+		{name: "five IPv4 parts", args: []string{"serve", "--db", db, "--addr", "127.0.0.1.5:8080"}, want: 2},
 		{name: "email taken", args: []string{"user", "create", "--db", db, "--email", "A@example.com", "--password", "password-1"}, want: 1},
 		{name: "owner not found", args: []string{"instance", "create", "--db", db, "--user", "nobody@example.com", "--name", "x"}, want: 1},
 		{name: "org not found", args: []string{"org", "add-member", "--db", db, "--org", "99", "--user", "a@example.com"}, want: 1},

@@ -10,8 +10,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sharepanel/sharepanel"
@@ -147,14 +149,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 }
 
 // checkListenAddr rejects an --addr that is not HOST:PORT with a port from
-// 0 to 65535, as a bad value rather than a failed operation.
+// 0 to 65535, or whose host is made of digits and dots without being an
+// IPv4 address, as a bad value rather than a failed operation. Other host
+// names are left to the resolver.
 func checkListenAddr(addr string) error {
-	_, port, err := net.SplitHostPort(addr)
+	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		return usageErrorf("invalid --addr %q: want HOST:PORT, such as 127.0.0.1:8080", addr)
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return usageErrorf("invalid --addr %q: the port must be a number from 0 to 65535", addr)
+	}
+	if host != "" && strings.Trim(host, "0123456789.") == "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return usageErrorf("invalid --addr %q: %s is not an IPv4 address", addr, host)
+		}
 	}
 	return nil
 }
