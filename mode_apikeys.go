@@ -183,7 +183,7 @@ func (c *call) deleteKey() (result, error) {
 	}
 
 	// The key must stop working at once in this process. A lookup between
-	// this drop and the commit still sees the stored key, so the key is
+	// this drop and the commit still reads the stored key, so the key is
 	// dropped again after the commit, which also keeps lookups under way
 	// from caching it.
 	c.e.auth.dropKey(key.ID)

@@ -27,9 +27,10 @@ const authKeyName = "auth"
 
 // login checks the credentials and issues a new read-write key. Every
 // attempt counts against the email and the client address before the
-// password is checked, so concurrent guesses cannot pass the limit; a
-// successful login takes its attempt back. Once either is throttled,
-// logins for it get 429 without a password check.
+// password is checked, so concurrent guesses cannot pass the limit. A
+// successful login takes its attempt back and clears the email's failures.
+// Once either counter is throttled, logins for it get 429 without a
+// password check.
 //
 // The user is read in a read-only transaction that ends before bcrypt
 // runs, and the key is written in a short writable one, so no storage

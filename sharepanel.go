@@ -54,9 +54,9 @@ type Config struct {
 
 	// UsageFlushInterval is how often in-memory usage counters are written
 	// to storage. Default: 5 seconds. A negative value disables the
-	// background flush; counters are then written only by Flush and Close,
-	// and the hourly cleanups that Flush runs (expired Idempotency-Key
-	// records, old login throttle windows) run only when Flush is called.
+	// background flush, so counters are written only by Flush and Close.
+	// The hourly cleanups that Flush runs (expired Idempotency-Key records,
+	// old login throttle windows) then run only when Flush is called.
 	UsageFlushInterval time.Duration
 
 	// AuthCacheTTL is how long a verified API key is trusted without a

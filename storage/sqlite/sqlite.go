@@ -136,8 +136,8 @@ func Open(path string) (*Store, error) {
 
 // retryBusy runs setup again while it fails with SQLITE_BUSY or
 // SQLITE_LOCKED, for at most about 6 seconds. When several processes open
-// a new file at once, one of them switches it to WAL, and SQLite answers
-// the others at once with SQLITE_BUSY, without calling the busy handler.
+// a new file at once, one of them switches it to WAL, and the others get
+// SQLITE_BUSY at once, without SQLite calling the busy handler.
 func retryBusy(setup func() error) error {
 	const attempts = 50
 	for attempt := 1; ; attempt++ {
@@ -317,7 +317,7 @@ func (t *Tx) insert(ctx context.Context, query string, args ...any) (int64, erro
 // so unless it is empty past the end, the total follows without running
 // count, which saves a query on most list requests.
 func pageTotal(p domain.Page, got int, count func() (int, error)) (int, error) {
-	// A page with a negative offset or limit 0 says nothing about where the
+	// A page with a negative offset or limit 0 does not show where the
 	// list ends.
 	if p.Offset < 0 || p.Limit == 0 {
 		return count()
