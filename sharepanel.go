@@ -12,8 +12,8 @@
 //
 // An Engine is safe for concurrent use. Rate-limit and usage counters live
 // in memory and are written to storage in batches every
-// Config.UsageFlushInterval and on Close, so a request never waits for a
-// storage write it does not itself make. The limits therefore hold per
+// Config.UsageFlushInterval and on Close, so counting a request adds no
+// storage write to it. The limits therefore hold per
 // Engine: several Engines on one store (several processes on one SQLite
 // file) each enforce them on their own, and an Engine that stops without
 // Close loses the counts of its last flush interval. Idempotency-Key
@@ -89,6 +89,7 @@ func (c *Config) setDefaults() error {
 	if err := c.Plans.Validate(); err != nil {
 		return err
 	}
+
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -110,11 +111,12 @@ func (c *Config) setDefaults() error {
 	if c.LoginWindow == 0 {
 		c.LoginWindow = 15 * time.Minute
 	}
+
 	if c.BcryptCost != 0 && (c.BcryptCost < domain.MinBcryptCost || c.BcryptCost > domain.MaxBcryptCost) {
 		return fmt.Errorf("BcryptCost %d is outside %d to %d", c.BcryptCost, domain.MinBcryptCost, domain.MaxBcryptCost)
 	}
 	if c.LoginFailuresPerEmail < 0 || c.LoginFailuresPerAddress < 0 || c.LoginWindow < 0 {
-		return errors.New("negative value in config")
+		return errors.New("LoginFailuresPerEmail, LoginFailuresPerAddress and LoginWindow must not be negative")
 	}
 	return nil
 }
