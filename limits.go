@@ -21,8 +21,8 @@ import (
 //
 // NOTE: the limits hold per Engine. Several Engines on one store (two
 // serve processes on one SQLite file, or several machines on one
-// database) each allow the full per-minute rate and see each other's
-// daily counts only as stored when they first saw the user that day. A
+// database) each allow the full per-minute rate. Each reads the others'
+// daily counts only once a day per user, as stored at that moment. A
 // process that is killed without Close loses the counts of its last flush
 // interval.
 type usageCounter struct {

@@ -148,8 +148,8 @@ type UsageCounts interface {
 	// day and to the daily total of its UserID, creating rows as needed,
 	// and moves each key's LastUsedAt forward to the time in lastUsed
 	// (never backward). A row of a key that no longer exists still adds to
-	// its user's total; rows and entries are otherwise skipped for keys
-	// and users that no longer exist.
+	// its user's total. Otherwise, rows and entries of keys and users that
+	// no longer exist are skipped.
 	AddUsage(ctx context.Context, rows []domain.Usage, lastUsed map[int64]time.Time) error
 	// UserUsageOnDay returns a user's total for one day, keys deleted
 	// since included.

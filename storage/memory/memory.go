@@ -21,7 +21,7 @@
 // The data is a set of persistent ordered trees: a write copies only the
 // nodes on the path to the changed key and shares the rest. A read-only
 // transaction takes the latest committed version when it begins and reads
-// it without locks, so it never waits and never sees later commits. A
+// it without locks, so it never waits and never reads later commits. A
 // writable transaction holds the store's single writer slot until it ends,
 // writes to its own version, and publishes that version on Commit;
 // Rollback drops it, which restores the prior state exactly, including the

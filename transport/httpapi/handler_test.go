@@ -501,7 +501,7 @@ func TestClientAddress(t *testing.T) {
 	tests := []struct {
 		name       string
 		trustProxy bool
-		// wantOtherThrottled says whether a login whose proxy-added address
+		// wantOtherThrottled is whether a login whose proxy-added address
 		// differs is throttled too.
 		wantOtherThrottled bool
 	}{
