@@ -147,6 +147,9 @@ type Instance struct {
 }
 
 // Activity is one entry of a user's activity log: a login or a change.
+// The log is hash-chained per user: PrevHash is the Hash of the user's
+// previous entry (empty for the first), and Hash covers PrevHash and every
+// other field but ID. See ChainActivity.
 type Activity struct {
 	ID        int64
 	UserID    int64
@@ -154,6 +157,8 @@ type Activity struct {
 	Subject   string
 	ClientIP  string
 	CreatedAt time.Time
+	PrevHash  []byte
+	Hash      []byte
 }
 
 // Usage is a count of authenticated requests made with one key on one UTC

@@ -9,8 +9,12 @@
 //   - Lookups that find nothing return domain.ErrNotFound (possibly
 //     wrapped); a write that breaks a uniqueness rule returns
 //     domain.ErrConflict. Callers test with errors.Is.
-//   - Lists are ordered by id ascending and return the page's rows plus the
-//     total number of rows that match, ignoring the page.
+//   - Lists return the page's rows plus the total number of rows that
+//     match, ignoring the page. Lists of things a user manages (keys, orgs,
+//     instances, members) are ordered by id ascending; lists of records in
+//     time (activities, transactions, invoices, purchases, notifications)
+//     newest first, by id descending. Scan methods walk a user's records
+//     by id ascending, after a given id, for checks over all of them.
 //   - Times round-trip in UTC at microsecond precision. The caller sets
 //     every timestamp; a store never reads a clock.
 //   - A Tx is used by one goroutine at a time. Several transactions may be
@@ -49,6 +53,9 @@ type Tx interface {
 	Activities
 	UsageCounts
 	Idempotency
+	Billing
+	Notifications
+	Search
 }
 
 // Users stores accounts. Emails are unique case-insensitively.
@@ -61,6 +68,9 @@ type Users interface {
 	// UpdateProfile sets the non-nil fields of u. ErrNotFound if no user.
 	UpdateProfile(ctx context.Context, id int64, u domain.ProfileUpdate) error
 	CountUsers(ctx context.Context) (int, error)
+	// ScanUsers returns up to limit users with an id above afterID, by id
+	// ascending.
+	ScanUsers(ctx context.Context, afterID int64, limit int) ([]domain.User, error)
 }
 
 // APIKeys stores API keys by the hash of the key.
@@ -131,14 +141,32 @@ type Instances interface {
 	// DeleteInstances removes the given instances of userID; ids of other
 	// users' instances are ignored.
 	DeleteInstances(ctx context.Context, userID int64, ids []int64) error
+	// CountInstanceGroups counts userID's instances per status and type:
+	// one row per pair that has instances, ordered by status then type.
+	CountInstanceGroups(ctx context.Context, userID int64) ([]InstanceGroup, error)
 }
 
-// Activities stores the activity log.
+// InstanceGroup is the number of a user's instances with one status and
+// one type.
+type InstanceGroup struct {
+	Status string
+	Type   string
+	Count  int
+}
+
+// Activities stores the activity log. The Engine computes the hash chain
+// (domain.ChainActivity); the store keeps PrevHash and Hash as given.
 type Activities interface {
 	// AddActivity inserts a and sets a.ID.
 	AddActivity(ctx context.Context, a *domain.Activity) error
 	// FindActivities lists a user's entries, newest first.
 	FindActivities(ctx context.Context, userID int64, p domain.Page) ([]domain.Activity, int, error)
+	// LastActivity returns the user's entry with the highest id, or
+	// ErrNotFound if the user has none.
+	LastActivity(ctx context.Context, userID int64) (*domain.Activity, error)
+	// ScanActivities returns up to limit of the user's entries with an id
+	// above afterID, by id ascending.
+	ScanActivities(ctx context.Context, userID, afterID int64, limit int) ([]domain.Activity, error)
 }
 
 // UsageCounts stores per-key daily request counts. The Engine counts in
@@ -157,6 +185,13 @@ type UsageCounts interface {
 	// FindKeyUsage lists a key's daily counts from sinceDay on (all days
 	// when sinceDay is ""), oldest first.
 	FindKeyUsage(ctx context.Context, keyID int64, sinceDay string) ([]domain.Usage, error)
+	// FindUserUsage lists a user's daily totals (keys deleted since
+	// included) from sinceDay on, oldest first, as rows with KeyID 0. Days
+	// without requests have no row.
+	FindUserUsage(ctx context.Context, userID int64, sinceDay string) ([]domain.Usage, error)
+	// FindUserKeyUsage lists the daily counts of every existing key of the
+	// user from sinceDay on, ordered by key id, then day.
+	FindUserKeyUsage(ctx context.Context, userID int64, sinceDay string) ([]domain.Usage, error)
 }
 
 // IdempotentResponse is the stored outcome of a POST made with an
@@ -179,6 +214,100 @@ type Idempotency interface {
 	SaveIdempotent(ctx context.Context, r IdempotentResponse) error
 	// DeleteIdempotentBefore removes rows created before t.
 	DeleteIdempotentBefore(ctx context.Context, t time.Time) error
+}
+
+// InvoiceFilter selects a user's invoices; an empty Status matches all.
+type InvoiceFilter struct {
+	UserID int64
+	Status string
+}
+
+// Billing stores balances' transactions, invoices and purchases.
+//
+// A user's balance (domain.User.Balance) changes only through
+// AddTransaction, which writes the transaction and the new balance
+// together, so the balance always equals the sum of the user's
+// transactions' amounts.
+type Billing interface {
+	// AddTransaction adds t.Amount to the user's balance, stores t with
+	// the new balance in t.BalanceAfter, and sets t.ID. ErrNotFound if
+	// there is no such user. It fails, changing nothing, if the new
+	// balance would overflow int64.
+	AddTransaction(ctx context.Context, t *domain.Transaction) error
+	// FindTransactions lists a user's transactions, newest first.
+	FindTransactions(ctx context.Context, userID int64, p domain.Page) ([]domain.Transaction, int, error)
+	// ScanTransactions returns up to limit of the user's transactions with
+	// an id above afterID, by id ascending.
+	ScanTransactions(ctx context.Context, userID, afterID int64, limit int) ([]domain.Transaction, error)
+	// SumTransactionsByMonth totals a user's transactions created at or
+	// after since, per UTC month, oldest month first. Months without
+	// transactions have no row.
+	SumTransactionsByMonth(ctx context.Context, userID int64, since time.Time) ([]domain.MonthTotal, error)
+
+	// CreateInvoice inserts inv and its Items and sets their ids (and each
+	// item's InvoiceID). It stores Total as given; the Engine makes it the
+	// sum of the items. ErrNotFound if there is no such user.
+	CreateInvoice(ctx context.Context, inv *domain.Invoice) error
+	// FindInvoice returns the invoice with its items (by item id
+	// ascending) only if userID owns it.
+	FindInvoice(ctx context.Context, userID, id int64) (*domain.Invoice, error)
+	// FindInvoices lists matching invoices without their items, newest
+	// first.
+	FindInvoices(ctx context.Context, f InvoiceFilter, p domain.Page) ([]domain.Invoice, int, error)
+	CountInvoices(ctx context.Context, f InvoiceFilter) (int, error)
+	// ScanInvoices returns up to limit of the user's invoices with an id
+	// above afterID, by id ascending, each with its items.
+	ScanInvoices(ctx context.Context, userID, afterID int64, limit int) ([]domain.Invoice, error)
+
+	// CreatePurchase inserts p and sets p.ID. The caller records the
+	// purchase transaction first, in the same Tx.
+	CreatePurchase(ctx context.Context, p *domain.Purchase) error
+	// FindPurchases lists a user's purchases, newest first.
+	FindPurchases(ctx context.Context, userID int64, p domain.Page) ([]domain.Purchase, int, error)
+}
+
+// NotificationFilter selects a user's notifications.
+type NotificationFilter struct {
+	UserID     int64
+	UnreadOnly bool
+}
+
+// Notifications stores messages to users.
+type Notifications interface {
+	// CreateNotification inserts n and sets n.ID. ErrNotFound if there is
+	// no such user.
+	CreateNotification(ctx context.Context, n *domain.Notification) error
+	// FindNotifications lists matching notifications, newest first.
+	FindNotifications(ctx context.Context, f NotificationFilter, p domain.Page) ([]domain.Notification, int, error)
+	CountNotifications(ctx context.Context, f NotificationFilter) (int, error)
+	// MarkNotificationRead marks one of userID's notifications read at t
+	// and reports whether it was unread. A notification that is already
+	// read keeps its ReadAt. ErrNotFound unless userID owns it.
+	MarkNotificationRead(ctx context.Context, userID, id int64, t time.Time) (bool, error)
+	// MarkAllNotificationsRead marks every unread notification of userID
+	// read at t and returns how many it marked.
+	MarkAllNotificationsRead(ctx context.Context, userID int64, t time.Time) (int, error)
+}
+
+// Search finds a user's own records whose text contains a query.
+//
+// Matching is by substring, case-insensitively after Unicode simple case
+// folding of both sides (as strings.ToLower does); q is not a pattern, so
+// "%" and "_" match themselves. Each method returns at most limit rows,
+// ordered by id ascending, and the number of all matches.
+type Search interface {
+	// SearchOrgs matches the title, path and contact of orgs userID is a
+	// member of.
+	SearchOrgs(ctx context.Context, userID int64, q string, limit int) ([]domain.Org, int, error)
+	// SearchInstances matches the name, path and type of userID's
+	// instances.
+	SearchInstances(ctx context.Context, userID int64, q string, limit int) ([]domain.Instance, int, error)
+	// SearchInvoices matches the description of userID's invoices and of
+	// their items; rows come without items.
+	SearchInvoices(ctx context.Context, userID int64, q string, limit int) ([]domain.Invoice, int, error)
+	// SearchNotifications matches the title and message of userID's
+	// notifications.
+	SearchNotifications(ctx context.Context, userID int64, q string, limit int) ([]domain.Notification, int, error)
 }
 
 // WithTx runs fn in a transaction and commits if fn returns nil; otherwise,

@@ -13,8 +13,9 @@
 // domain.ErrNotFound wherever the SQLite schema has a foreign key. Times
 // keep microsecond precision in UTC. A page with a negative Limit has no
 // limit and a negative Offset counts as 0, as in SQLite's LIMIT and
-// OFFSET. Values passed in and returned are copies, so callers cannot
-// change the stored data.
+// OFFSET. A scan or a search with a negative limit has no limit either.
+// Values passed in and returned are copies, so callers cannot change the
+// stored data.
 //
 // # Concurrency
 //
@@ -35,6 +36,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -228,6 +230,8 @@ type member struct {
 // and the id sequences. Copying the struct copies only tree roots.
 type data struct {
 	lastUserID, lastKeyID, lastOrgID, lastInstanceID, lastActivityID int64
+	lastTransactionID, lastInvoiceID, lastItemID, lastPurchaseID     int64
+	lastNotificationID                                               int64
 
 	users        tree[int64, domain.User]
 	userByEmail  tree[string, int64] // folded email → user id
@@ -247,6 +251,19 @@ type data struct {
 	usage        tree[usageKey, domain.Usage]
 	userUsage    tree[userDayKey, int64] // kept when keys are deleted
 	idempotency  tree[idempotencyKey, storage.IdempotentResponse]
+
+	transactions  tree[int64, domain.Transaction]
+	txByUser      tree[pair, struct{}]           // (user id, transaction id)
+	txByUserTime  tree[timeKey, struct{}]        // (user id, created at, transaction id)
+	invoices      tree[int64, domain.Invoice]    // stored without items
+	invoiceItems  tree[pair, domain.InvoiceItem] // (invoice id, item id)
+	invByUser     tree[pair, struct{}]           // (user id, invoice id)
+	invByStatus   tree[statusKey, struct{}]      // (user id, status, invoice id)
+	purchases     tree[int64, domain.Purchase]
+	purchByUser   tree[pair, struct{}] // (user id, purchase id)
+	notifications tree[int64, domain.Notification]
+	notifByUser   tree[pair, struct{}] // (user id, notification id)
+	unreadByUser  tree[pair, struct{}] // (user id, id of an unread notification)
 }
 
 func newData() *data {
@@ -269,6 +286,19 @@ func newData() *data {
 		usage:        newTree[usageKey, domain.Usage](compareUsageKey),
 		userUsage:    newTree[userDayKey, int64](compareUserDayKey),
 		idempotency:  newTree[idempotencyKey, storage.IdempotentResponse](compareIdempotencyKey),
+
+		transactions:  newTree[int64, domain.Transaction](cmp.Compare[int64]),
+		txByUser:      newTree[pair, struct{}](comparePair),
+		txByUserTime:  newTree[timeKey, struct{}](compareTimeKey),
+		invoices:      newTree[int64, domain.Invoice](cmp.Compare[int64]),
+		invoiceItems:  newTree[pair, domain.InvoiceItem](comparePair),
+		invByUser:     newTree[pair, struct{}](comparePair),
+		invByStatus:   newTree[statusKey, struct{}](compareStatusKey),
+		purchases:     newTree[int64, domain.Purchase](cmp.Compare[int64]),
+		purchByUser:   newTree[pair, struct{}](comparePair),
+		notifications: newTree[int64, domain.Notification](cmp.Compare[int64]),
+		notifByUser:   newTree[pair, struct{}](comparePair),
+		unreadByUser:  newTree[pair, struct{}](comparePair),
 	}
 }
 
@@ -284,8 +314,12 @@ func idsWithPrefix(index *tree[pair, struct{}], a int64) []int64 {
 	return ids
 }
 
-// minID is below every id, so pair{a, minID} starts the range of a.
-const minID = -1 << 63
+// minID and maxID are the lowest and highest possible ids, so pair{a,
+// minID} and pair{a, maxID} are the first and last keys of a in an index.
+const (
+	minID = math.MinInt64
+	maxID = math.MaxInt64
+)
 
 // page returns the window of items that p selects, with SQLite's LIMIT and
 // OFFSET rules: a negative limit means no limit, a negative offset 0.

@@ -1,8 +1,10 @@
 package memory
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/sharepanel/sharepanel/domain"
@@ -386,42 +388,27 @@ func (t *Tx) DeleteInstances(_ context.Context, userID int64, ids []int64) error
 	return nil
 }
 
-// AddActivity inserts a and sets a.ID. It returns domain.ErrNotFound if
-// the user does not exist.
-func (t *Tx) AddActivity(_ context.Context, a *domain.Activity) error {
-	d, err := t.write()
-	if err != nil {
-		return fmt.Errorf("add activity of user %d: %w", a.UserID, err)
-	}
-	if !d.users.has(a.UserID) {
-		return fmt.Errorf("add activity of user %d: %w", a.UserID, domain.ErrNotFound)
-	}
-
-	d.lastActivityID++
-	stored := *a
-	stored.ID = d.lastActivityID
-	stored.CreatedAt = utc(a.CreatedAt)
-	d.activities.set(stored.ID, stored)
-	d.actsByUser.set(pair{stored.UserID, stored.ID}, struct{}{})
-	a.ID = stored.ID
-	return nil
-}
-
-// FindActivities lists a user's entries newest first (by id descending)
-// and returns how many the user has.
-func (t *Tx) FindActivities(_ context.Context, userID int64, p domain.Page) ([]domain.Activity, int, error) {
+// CountInstanceGroups counts userID's instances per status and type, one
+// row per pair that has instances, ordered by status, then type, as
+// strings compare bytewise.
+func (t *Tx) CountInstanceGroups(_ context.Context, userID int64) ([]storage.InstanceGroup, error) {
 	d, err := t.read()
 	if err != nil {
-		return nil, 0, fmt.Errorf("find activities of user %d: %w", userID, err)
+		return nil, fmt.Errorf("count instance groups of user %d: %w", userID, err)
 	}
-	ids := idsWithPrefix(&d.actsByUser, userID)
-	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
-		ids[i], ids[j] = ids[j], ids[i]
+	type group struct{ status, typ string }
+	counts := map[group]int{}
+	for _, id := range idsWithPrefix(&d.instByUser, userID) {
+		in, _ := d.instances.get(id)
+		counts[group{in.Status, in.Type}]++
 	}
-	activities := []domain.Activity{}
-	for _, id := range page(ids, p) {
-		a, _ := d.activities.get(id)
-		activities = append(activities, a)
+
+	groups := make([]storage.InstanceGroup, 0, len(counts))
+	for g, n := range counts {
+		groups = append(groups, storage.InstanceGroup{Status: g.status, Type: g.typ, Count: n})
 	}
-	return activities, len(ids), nil
+	slices.SortFunc(groups, func(a, b storage.InstanceGroup) int {
+		return cmp.Or(strings.Compare(a.Status, b.Status), strings.Compare(a.Type, b.Type))
+	})
+	return groups, nil
 }

@@ -200,3 +200,78 @@ func allNode[K, V any](n *node[K, V], yield func(K, V) bool) bool {
 	}
 	return allNode(n.left, yield) && yield(n.key, n.value) && allNode(n.right, yield)
 }
+
+// descend yields the entries with keys at or before from, in reverse key
+// order.
+func (t *tree[K, V]) descend(from K) iter.Seq2[K, V] {
+	return func(yield func(K, V) bool) {
+		t.descendNode(t.root, from, yield)
+	}
+}
+
+func (t *tree[K, V]) descendNode(n *node[K, V], from K, yield func(K, V) bool) bool {
+	if n == nil {
+		return true
+	}
+	c := t.cmp(from, n.key)
+	if c > 0 && !t.descendNode(n.right, from, yield) {
+		return false
+	}
+	if c >= 0 && !yield(n.key, n.value) {
+		return false
+	}
+	return t.descendNode(n.left, from, yield)
+}
+
+// countBelow returns the number of keys before key, in O(log n) from the
+// subtree sizes.
+func (t *tree[K, V]) countBelow(key K) int {
+	count := 0
+	n := t.root
+	for n != nil {
+		if t.cmp(key, n.key) <= 0 {
+			n = n.left
+		} else {
+			count += n.left.len() + 1
+			n = n.right
+		}
+	}
+	return count
+}
+
+// countUpTo returns the number of keys at or before key.
+func (t *tree[K, V]) countUpTo(key K) int {
+	count := 0
+	n := t.root
+	for n != nil {
+		if t.cmp(key, n.key) < 0 {
+			n = n.left
+		} else {
+			count += n.left.len() + 1
+			n = n.right
+		}
+	}
+	return count
+}
+
+// countRange returns the number of keys from lo to hi, both included.
+func (t *tree[K, V]) countRange(lo, hi K) int {
+	return max(t.countUpTo(hi)-t.countBelow(lo), 0)
+}
+
+// keyAt returns the key at position i (from 0) in key order. i must be
+// below len.
+func (t *tree[K, V]) keyAt(i int) K {
+	n := t.root
+	for {
+		switch l := n.left.len(); {
+		case i < l:
+			n = n.left
+		case i == l:
+			return n.key
+		default:
+			i -= l + 1
+			n = n.right
+		}
+	}
+}

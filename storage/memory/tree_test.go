@@ -71,6 +71,48 @@ func checkTree(t *testing.T, what string, tr *tree[int64, int], want map[int64]i
 		}
 	}
 
+	for _, from := range []int64{-1, 0, 150, 299, 300} {
+		var descended []int64
+		for k := range tr.descend(from) {
+			descended = append(descended, k)
+		}
+		i, found := slices.BinarySearch(keys, from)
+		if found {
+			i++
+		}
+		wantDescended := slices.Clone(keys[:i])
+		slices.Reverse(wantDescended)
+		if !slices.Equal(descended, wantDescended) {
+			t.Fatalf("%s: descend(%d) = %v, want %v", what, from, descended, wantDescended)
+		}
+		if got := tr.countUpTo(from); got != i {
+			t.Fatalf("%s: countUpTo(%d) = %d, want %d", what, from, got, i)
+		}
+		below, _ := slices.BinarySearch(keys, from)
+		if got := tr.countBelow(from); got != below {
+			t.Fatalf("%s: countBelow(%d) = %d, want %d", what, from, got, below)
+		}
+	}
+
+	for i, k := range keys {
+		if got := tr.keyAt(i); got != k {
+			t.Fatalf("%s: keyAt(%d) = %d, want %d", what, i, got, k)
+		}
+	}
+	for lo := int64(-1); lo <= 300; lo += 37 {
+		for hi := lo - 5; hi <= 301; hi += 41 {
+			inRange := 0
+			for _, k := range keys {
+				if lo <= k && k <= hi {
+					inRange++
+				}
+			}
+			if got := tr.countRange(lo, hi); got != inRange {
+				t.Fatalf("%s: countRange(%d, %d) = %d, want %d", what, lo, hi, got, inRange)
+			}
+		}
+	}
+
 	for k, v := range want {
 		if got, ok := tr.get(k); !ok || got != v {
 			t.Fatalf("%s: get(%d) = %d, %v, want %d, true", what, k, got, ok, v)

@@ -97,6 +97,29 @@ func (t *Tx) CountUsers(context.Context) (int, error) {
 	return d.users.len(), nil
 }
 
+// ScanUsers returns up to limit users with an id above afterID, by id
+// ascending. A negative limit means no limit.
+func (t *Tx) ScanUsers(_ context.Context, afterID int64, limit int) ([]domain.User, error) {
+	d, err := t.read()
+	if err != nil {
+		return nil, fmt.Errorf("scan users after %d: %w", afterID, err)
+	}
+	users := []domain.User{}
+	if limit == 0 {
+		return users, nil
+	}
+	for id, u := range d.users.ascend(afterID) {
+		if id == afterID {
+			continue
+		}
+		users = append(users, u)
+		if len(users) == limit {
+			break
+		}
+	}
+	return users, nil
+}
+
 // CreateAPIKey inserts k and sets k.ID. It returns domain.ErrConflict if
 // another key has the same hash and domain.ErrNotFound if the user does not
 // exist.
@@ -264,6 +287,42 @@ func (t *Tx) FindKeyUsage(_ context.Context, keyID int64, sinceDay string) ([]do
 			break
 		}
 		usage = append(usage, row)
+	}
+	return usage, nil
+}
+
+// FindUserUsage lists a user's daily totals from sinceDay on, oldest
+// first, as rows with KeyID 0. The totals include deleted keys' counts.
+func (t *Tx) FindUserUsage(_ context.Context, userID int64, sinceDay string) ([]domain.Usage, error) {
+	d, err := t.read()
+	if err != nil {
+		return nil, fmt.Errorf("find usage of user %d: %w", userID, err)
+	}
+	usage := []domain.Usage{}
+	for k, total := range d.userUsage.ascend(userDayKey{userID: userID, day: sinceDay}) {
+		if k.userID != userID {
+			break
+		}
+		usage = append(usage, domain.Usage{UserID: userID, Day: k.day, Count: total})
+	}
+	return usage, nil
+}
+
+// FindUserKeyUsage lists the daily counts of every existing key of the
+// user from sinceDay on, by key id, then day.
+func (t *Tx) FindUserKeyUsage(_ context.Context, userID int64, sinceDay string) ([]domain.Usage, error) {
+	d, err := t.read()
+	if err != nil {
+		return nil, fmt.Errorf("find usage of api keys of user %d: %w", userID, err)
+	}
+	usage := []domain.Usage{}
+	for _, keyID := range idsWithPrefix(&d.keysByUser, userID) {
+		for k, row := range d.usage.ascend(usageKey{keyID: keyID, day: sinceDay}) {
+			if k.keyID != keyID {
+				break
+			}
+			usage = append(usage, row)
+		}
 	}
 	return usage, nil
 }

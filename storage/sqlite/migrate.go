@@ -7,13 +7,21 @@ import (
 	"time"
 )
 
+// migration is one schema change: SQL, then an optional Go step for data
+// changes that SQL cannot express. Both run in the transaction that
+// records the migration's version.
+type migration struct {
+	sql  string
+	step func(ctx context.Context, tx *sql.Tx) error
+}
+
 // migrations are the schema changes in the order they apply; migration i
 // has version i+1. Append new ones and never edit one that has shipped,
 // because databases record only the versions they applied.
-var migrations = []string{
+var migrations = []migration{
 	// 1: the initial schema. AUTOINCREMENT keeps ids from being reused
 	// after the row with the highest id is deleted.
-	`
+	{sql: `
 CREATE TABLE users (
 	id            INTEGER PRIMARY KEY AUTOINCREMENT,
 	username      TEXT    NOT NULL,
@@ -109,12 +117,12 @@ CREATE TABLE idempotency (
 	PRIMARY KEY (user_id, key)
 ) WITHOUT ROWID;
 CREATE INDEX idempotency_created_at ON idempotency (created_at);
-`,
+`},
 
 	// 2: per-user daily totals that outlive the keys they were counted on,
 	// so deleting a key cannot lower a user's count against the daily
 	// limit.
-	`
+	{sql: `
 CREATE TABLE user_usage (
 	user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
 	day     TEXT    NOT NULL,
@@ -124,7 +132,74 @@ CREATE TABLE user_usage (
 
 INSERT INTO user_usage (user_id, day, count)
 SELECT user_id, day, sum(count) FROM api_usage GROUP BY user_id, day;
-`,
+`},
+
+	// 3: billing, notifications and the activity hash chain. Each index
+	// serves a list, filter or scan of one user's rows, in id order, so
+	// the lists need no sort. The Go step chains the activities that the
+	// database already has.
+	{sql: `
+ALTER TABLE activities ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
+ALTER TABLE activities ADD COLUMN hash      BLOB NOT NULL DEFAULT x'';
+
+CREATE TABLE transactions (
+	id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	type          TEXT    NOT NULL,
+	amount        INTEGER NOT NULL,
+	balance_after INTEGER NOT NULL,
+	description   TEXT    NOT NULL,
+	created_at    INTEGER NOT NULL
+);
+CREATE INDEX transactions_user_id_id ON transactions (user_id, id);
+-- Covers the monthly sums, which read only these columns.
+CREATE INDEX transactions_user_id_created_at ON transactions (user_id, created_at, amount);
+
+CREATE TABLE invoices (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	status      TEXT    NOT NULL,
+	description TEXT    NOT NULL,
+	total       INTEGER NOT NULL,
+	created_at  INTEGER NOT NULL,
+	due_at      INTEGER NOT NULL
+);
+CREATE INDEX invoices_user_id_id ON invoices (user_id, id);
+CREATE INDEX invoices_user_id_status_id ON invoices (user_id, status, id);
+
+CREATE TABLE invoice_items (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	invoice_id  INTEGER NOT NULL REFERENCES invoices (id) ON DELETE CASCADE,
+	description TEXT    NOT NULL,
+	quantity    INTEGER NOT NULL,
+	unit_price  INTEGER NOT NULL,
+	amount      INTEGER NOT NULL
+);
+CREATE INDEX invoice_items_invoice_id_id ON invoice_items (invoice_id, id);
+
+CREATE TABLE purchases (
+	id             INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id        INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	transaction_id INTEGER NOT NULL REFERENCES transactions (id) ON DELETE CASCADE,
+	description    TEXT    NOT NULL,
+	amount         INTEGER NOT NULL,
+	created_at     INTEGER NOT NULL
+);
+CREATE INDEX purchases_user_id_id ON purchases (user_id, id);
+CREATE INDEX purchases_transaction_id ON purchases (transaction_id);
+
+CREATE TABLE notifications (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	user_id    INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+	title      TEXT    NOT NULL,
+	message    TEXT    NOT NULL,
+	read       INTEGER NOT NULL,
+	created_at INTEGER NOT NULL,
+	read_at    INTEGER
+);
+CREATE INDEX notifications_user_id_id ON notifications (user_id, id);
+CREATE INDEX notifications_user_id_read_id ON notifications (user_id, read, id);
+`, step: chainActivities},
 }
 
 // migrate applies the migrations that the database has not recorded yet,
@@ -133,6 +208,13 @@ SELECT user_id, day, sum(count) FROM api_usage GROUP BY user_id, day;
 // new file at once, the second one waits, then finds every version
 // recorded and applies nothing.
 func migrate(ctx context.Context, db *sql.DB) error {
+	return applyMigrations(ctx, db, migrations)
+}
+
+// applyMigrations brings the database to version len(list) by applying
+// the migrations of list that it has not recorded yet. Tests pass a
+// prefix of migrations to create a database of an older version.
+func applyMigrations(ctx context.Context, db *sql.DB, list []migration) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin migration: %w", err)
@@ -151,14 +233,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 		return fmt.Errorf("read schema version: %w", err)
 	}
-	if current > len(migrations) {
-		return fmt.Errorf("database schema version %d is newer than this program's %d: upgrade the program", current, len(migrations))
+	if current > len(list) {
+		return fmt.Errorf("database schema version %d is newer than this program's %d: upgrade the program", current, len(list))
 	}
 
-	for i := current; i < len(migrations); i++ {
+	for i := current; i < len(list); i++ {
 		version := i + 1
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+		if _, err := tx.ExecContext(ctx, list[i].sql); err != nil {
 			return fmt.Errorf("apply migration %d: %w", version, err)
+		}
+		if step := list[i].step; step != nil {
+			if err := step(ctx, tx); err != nil {
+				return fmt.Errorf("apply migration %d: %w", version, err)
+			}
 		}
 		// The record is metadata for operators, so it uses the wall clock.
 		appliedAt := time.Now().UTC().Format(time.RFC3339)

@@ -328,43 +328,24 @@ func (t *Tx) DeleteInstances(ctx context.Context, userID int64, ids []int64) err
 	return nil
 }
 
-// AddActivity inserts a and sets a.ID. It returns domain.ErrNotFound if
-// the user does not exist.
-func (t *Tx) AddActivity(ctx context.Context, a *domain.Activity) error {
-	id, err := t.insert(ctx, qAddActivity, a.UserID, a.Action, a.Subject, a.ClientIP, micros(a.CreatedAt))
+// CountInstanceGroups counts userID's instances per status and type, one
+// row per pair that has instances, ordered by status, then type.
+func (t *Tx) CountInstanceGroups(ctx context.Context, userID int64) ([]storage.InstanceGroup, error) {
+	rows, err := t.stmt(ctx, qCountInstanceGroups).QueryContext(ctx, userID)
 	if err != nil {
-		return fmt.Errorf("add activity of user %d: %w", a.UserID, err)
-	}
-	a.ID = id
-	return nil
-}
-
-// FindActivities lists a user's entries newest first (by id descending)
-// and returns how many the user has.
-func (t *Tx) FindActivities(ctx context.Context, userID int64, p domain.Page) ([]domain.Activity, int, error) {
-	rows, err := t.stmt(ctx, qFindActivities).QueryContext(ctx, userID, p.Limit, p.Offset)
-	if err != nil {
-		return nil, 0, fmt.Errorf("find activities of user %d: %w", userID, mapError(err))
+		return nil, fmt.Errorf("count instance groups of user %d: %w", userID, mapError(err))
 	}
 	defer rows.Close()
-	activities := []domain.Activity{}
+	groups := []storage.InstanceGroup{}
 	for rows.Next() {
-		var (
-			a         domain.Activity
-			createdAt int64
-		)
-		if err := rows.Scan(&a.ID, &a.UserID, &a.Action, &a.Subject, &a.ClientIP, &createdAt); err != nil {
-			return nil, 0, fmt.Errorf("find activities of user %d: %w", userID, mapError(err))
+		var g storage.InstanceGroup
+		if err := rows.Scan(&g.Status, &g.Type, &g.Count); err != nil {
+			return nil, fmt.Errorf("count instance groups of user %d: %w", userID, mapError(err))
 		}
-		a.CreatedAt = fromMicros(createdAt)
-		activities = append(activities, a)
+		groups = append(groups, g)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find activities of user %d: %w", userID, mapError(err))
+		return nil, fmt.Errorf("count instance groups of user %d: %w", userID, mapError(err))
 	}
-	total, err := pageTotal(p, len(activities), func() (int, error) { return t.count(ctx, qCountActivities, userID) })
-	if err != nil {
-		return nil, 0, fmt.Errorf("count activities of user %d: %w", userID, err)
-	}
-	return activities, total, nil
+	return groups, nil
 }

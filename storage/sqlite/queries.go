@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/sharepanel/sharepanel/storage"
@@ -27,6 +28,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	address = coalesce(?, address)
 WHERE id = ?`
 	qCountUsers = `SELECT count(*) FROM users`
+	qScanUsers  = `SELECT ` + userColumns + ` FROM users WHERE id > ? ORDER BY id LIMIT ?`
 
 	keyColumns = `id, user_id, name, prefix, hash, can_read, can_write, created_at, expires_at, last_used_at`
 
@@ -72,11 +74,20 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 	qFindInstanceByID  = `SELECT ` + instanceColumns + ` FROM instances WHERE id = ? AND user_id = ?`
 	qSetInstanceStatus = `UPDATE instances SET status = ? WHERE id = ? AND user_id = ?`
 	qDeleteInstance    = `DELETE FROM instances WHERE id = ? AND user_id = ?`
+	// The bare columns follow the byte order of SQLite's BINARY collation,
+	// as Go's string comparison does.
+	qCountInstanceGroups = `SELECT status, type, count(*) FROM instances WHERE user_id = ?
+GROUP BY status, type ORDER BY status, type`
 
-	qAddActivity    = `INSERT INTO activities (user_id, action, subject, client_ip, created_at) VALUES (?, ?, ?, ?, ?)`
-	qFindActivities = `SELECT id, user_id, action, subject, client_ip, created_at
+	activityColumns = `id, user_id, action, subject, client_ip, created_at, prev_hash, hash`
+
+	qAddActivity = `INSERT INTO activities (user_id, action, subject, client_ip, created_at, prev_hash, hash)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qFindActivities = `SELECT ` + activityColumns + `
 FROM activities WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
 	qCountActivities = `SELECT count(*) FROM activities WHERE user_id = ?`
+	qLastActivity    = `SELECT ` + activityColumns + ` FROM activities WHERE user_id = ? ORDER BY id DESC LIMIT 1`
+	qScanActivities  = `SELECT ` + activityColumns + ` FROM activities WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?`
 
 	// The SELECT yields no row for a deleted key, so its usage is skipped.
 	// The row's user is the key's owner.
@@ -91,7 +102,13 @@ SELECT id, ?, ? FROM users WHERE id = ?
 ON CONFLICT (user_id, day) DO UPDATE SET count = count + excluded.count`
 	qUserUsageOnDay = `SELECT coalesce((SELECT count FROM user_usage WHERE user_id = ? AND day = ?), 0)`
 	// Every day string is >= "", so an empty sinceDay selects all days.
-	qFindKeyUsage = `SELECT key_id, user_id, day, count FROM api_usage WHERE key_id = ? AND day >= ? ORDER BY day`
+	qFindKeyUsage  = `SELECT key_id, user_id, day, count FROM api_usage WHERE key_id = ? AND day >= ? ORDER BY day`
+	qFindUserUsage = `SELECT user_id, day, count FROM user_usage WHERE user_id = ? AND day >= ? ORDER BY day`
+	// Reading through the user's keys walks api_usage's primary key
+	// (key_id, day) in the requested order, so nothing is sorted.
+	qFindUserKeyUsage = `SELECT u.key_id, k.user_id, u.day, u.count
+FROM api_keys k JOIN api_usage u ON u.key_id = k.id
+WHERE k.user_id = ? AND u.day >= ? ORDER BY k.id, u.day`
 
 	qFindIdempotent = `SELECT user_id, key, request_hash, status, body, created_at
 FROM idempotency WHERE user_id = ? AND key = ?`
@@ -104,6 +121,128 @@ ON CONFLICT (user_id, key) DO UPDATE SET
 	created_at = excluded.created_at`
 	qDeleteIdempotentBefore = `DELETE FROM idempotency WHERE created_at < ?`
 )
+
+// Billing statements.
+const (
+	qUserBalance = `SELECT balance FROM users WHERE id = ?`
+	qAddBalance  = `UPDATE users SET balance = balance + ? WHERE id = ?`
+
+	transactionColumns = `id, user_id, type, amount, balance_after, description, created_at`
+
+	qAddTransaction = `INSERT INTO transactions (user_id, type, amount, balance_after, description, created_at)
+VALUES (?, ?, ?, ?, ?, ?)`
+	qFindTransactions = `SELECT ` + transactionColumns + `
+FROM transactions WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
+	qCountTransactions = `SELECT count(*) FROM transactions WHERE user_id = ?`
+	qScanTransactions  = `SELECT ` + transactionColumns + `
+FROM transactions WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?`
+	// The month of each row comes from its whole seconds, rounded down so
+	// that times before 1970 fall in the right month. SQLite's % and /
+	// truncate toward zero, and a division by 1e6 as REAL could round up
+	// into the next second.
+	qSumTransactionsByMonth = `SELECT
+	strftime('%Y-%m', (created_at - (created_at % 1000000 + 1000000) % 1000000) / 1000000, 'unixepoch') AS month,
+	coalesce(sum(CASE WHEN amount > 0 THEN amount END), 0),
+	coalesce(-sum(CASE WHEN amount < 0 THEN amount END), 0),
+	count(*)
+FROM transactions WHERE user_id = ? AND created_at >= ?
+GROUP BY month ORDER BY month`
+
+	invoiceColumns = `id, user_id, status, description, total, created_at, due_at`
+	itemColumns    = `id, invoice_id, description, quantity, unit_price, amount`
+
+	qCreateInvoice = `INSERT INTO invoices (user_id, status, description, total, created_at, due_at)
+VALUES (?, ?, ?, ?, ?, ?)`
+	qCreateInvoiceItem = `INSERT INTO invoice_items (invoice_id, description, quantity, unit_price, amount)
+VALUES (?, ?, ?, ?, ?)`
+	qFindInvoice      = `SELECT ` + invoiceColumns + ` FROM invoices WHERE id = ? AND user_id = ?`
+	qFindInvoiceItems = `SELECT ` + itemColumns + ` FROM invoice_items WHERE invoice_id = ? ORDER BY id`
+	qFindInvoices     = `SELECT ` + invoiceColumns + `
+FROM invoices WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
+	qCountInvoices        = `SELECT count(*) FROM invoices WHERE user_id = ?`
+	qFindInvoicesByStatus = `SELECT ` + invoiceColumns + `
+FROM invoices WHERE user_id = ? AND status = ? ORDER BY id DESC LIMIT ? OFFSET ?`
+	qCountInvoicesByStatus = `SELECT count(*) FROM invoices WHERE user_id = ? AND status = ?`
+	qScanInvoices          = `SELECT ` + invoiceColumns + `
+FROM invoices WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3`
+	// The items of the invoices that qScanInvoices returns for the same
+	// parameters.
+	qScanInvoiceItems = `SELECT ` + itemColumns + ` FROM invoice_items
+WHERE invoice_id IN (SELECT id FROM invoices WHERE user_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3)
+ORDER BY invoice_id, id`
+
+	purchaseColumns = `id, user_id, transaction_id, description, amount, created_at`
+
+	qCreatePurchase = `INSERT INTO purchases (user_id, transaction_id, description, amount, created_at)
+VALUES (?, ?, ?, ?, ?)`
+	qFindPurchases = `SELECT ` + purchaseColumns + `
+FROM purchases WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
+	qCountPurchases = `SELECT count(*) FROM purchases WHERE user_id = ?`
+)
+
+var billingQueries = []string{
+	qUserBalance, qAddBalance, qAddTransaction, qFindTransactions, qCountTransactions,
+	qScanTransactions, qSumTransactionsByMonth,
+	qCreateInvoice, qCreateInvoiceItem, qFindInvoice, qFindInvoiceItems,
+	qFindInvoices, qCountInvoices, qFindInvoicesByStatus, qCountInvoicesByStatus,
+	qScanInvoices, qScanInvoiceItems,
+	qCreatePurchase, qFindPurchases, qCountPurchases,
+}
+
+// Notification statements.
+const (
+	notificationColumns = `id, user_id, title, message, read, created_at, read_at`
+
+	qCreateNotification = `INSERT INTO notifications (user_id, title, message, read, created_at, read_at)
+VALUES (?, ?, ?, ?, ?, ?)`
+	qFindNotifications = `SELECT ` + notificationColumns + `
+FROM notifications WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
+	qCountNotifications      = `SELECT count(*) FROM notifications WHERE user_id = ?`
+	qFindUnreadNotifications = `SELECT ` + notificationColumns + `
+FROM notifications WHERE user_id = ? AND read = 0 ORDER BY id DESC LIMIT ? OFFSET ?`
+	qCountUnreadNotifications = `SELECT count(*) FROM notifications WHERE user_id = ? AND read = 0`
+	qMarkNotificationRead     = `UPDATE notifications SET read = 1, read_at = ? WHERE id = ? AND user_id = ? AND read = 0`
+	qNotificationExists       = `SELECT EXISTS (SELECT 1 FROM notifications WHERE id = ? AND user_id = ?)`
+	qMarkAllNotificationsRead = `UPDATE notifications SET read = 1, read_at = ? WHERE user_id = ? AND read = 0`
+)
+
+var notificationQueries = []string{
+	qCreateNotification, qFindNotifications, qCountNotifications,
+	qFindUnreadNotifications, qCountUnreadNotifications,
+	qMarkNotificationRead, qNotificationExists, qMarkAllNotificationsRead,
+}
+
+// Search statements, which match with the SQL function containsFunc.
+// Parameter ?1 is the user, ?2 the query and ?3 the limit.
+const (
+	searchOrgsWhere = `FROM org_members m JOIN orgs o ON o.id = m.org_id
+WHERE m.user_id = ?1 AND (` + containsFunc + `(o.title, ?2) OR ` + containsFunc + `(o.path, ?2) OR ` + containsFunc + `(o.contact, ?2))`
+	qSearchOrgs = `SELECT o.id, o.title, o.path, o.admin_id, o.contact, o.created_by, o.created_at
+` + searchOrgsWhere + ` ORDER BY o.id LIMIT ?3`
+	qCountSearchOrgs = `SELECT count(*) ` + searchOrgsWhere
+
+	searchInstancesWhere = `FROM instances
+WHERE user_id = ?1 AND (` + containsFunc + `(name, ?2) OR ` + containsFunc + `(path, ?2) OR ` + containsFunc + `(type, ?2))`
+	qSearchInstances      = `SELECT ` + instanceColumns + ` ` + searchInstancesWhere + ` ORDER BY id LIMIT ?3`
+	qCountSearchInstances = `SELECT count(*) ` + searchInstancesWhere
+
+	searchInvoicesWhere = `FROM invoices i
+WHERE i.user_id = ?1 AND (` + containsFunc + `(i.description, ?2) OR EXISTS (
+	SELECT 1 FROM invoice_items it WHERE it.invoice_id = i.id AND ` + containsFunc + `(it.description, ?2)))`
+	qSearchInvoices = `SELECT i.id, i.user_id, i.status, i.description, i.total, i.created_at, i.due_at
+` + searchInvoicesWhere + ` ORDER BY i.id LIMIT ?3`
+	qCountSearchInvoices = `SELECT count(*) ` + searchInvoicesWhere
+
+	searchNotificationsWhere = `FROM notifications
+WHERE user_id = ?1 AND (` + containsFunc + `(title, ?2) OR ` + containsFunc + `(message, ?2))`
+	qSearchNotifications      = `SELECT ` + notificationColumns + ` ` + searchNotificationsWhere + ` ORDER BY id LIMIT ?3`
+	qCountSearchNotifications = `SELECT count(*) ` + searchNotificationsWhere
+)
+
+var searchQueries = []string{
+	qSearchOrgs, qCountSearchOrgs, qSearchInstances, qCountSearchInstances,
+	qSearchInvoices, qCountSearchInvoices, qSearchNotifications, qCountSearchNotifications,
+}
 
 // Kinds of instance queries that instanceQuery builds.
 const (
@@ -167,17 +306,18 @@ func instanceArgs(f storage.InstanceFilter) []any {
 }
 
 // allQueries lists every statement that Open prepares.
-var allQueries = append([]string{
-	qCreateUser, qFindUserByID, qFindUserByEmail, qUpdateProfile, qCountUsers,
+var allQueries = slices.Concat([]string{
+	qCreateUser, qFindUserByID, qFindUserByEmail, qUpdateProfile, qCountUsers, qScanUsers,
 	qCreateAPIKey, qFindAPIKeyByHash, qFindAPIKeyByID, qFindAPIKeys, qCountAPIKeys, qDeleteAPIKey,
 	qCreateOrg, qFindOrgByID, qOrgPathTaken, qFindOrgPaths, qUpdateOrg, qDeleteOrg,
 	qFindOrgsByMember, qCountOrgsByMember, qCountOrgsByAdmin,
 	qAddMember, qFindMember, qFindMembers, qCountMembers,
-	qCreateInstance, qFindInstanceByID, qSetInstanceStatus, qDeleteInstance,
-	qAddActivity, qFindActivities, qCountActivities,
+	qCreateInstance, qFindInstanceByID, qSetInstanceStatus, qDeleteInstance, qCountInstanceGroups,
+	qAddActivity, qFindActivities, qCountActivities, qLastActivity, qScanActivities,
 	qAddUsage, qAddUserUsage, qTouchAPIKey, qUserUsageOnDay, qFindKeyUsage,
+	qFindUserUsage, qFindUserKeyUsage,
 	qFindIdempotent, qSaveIdempotent, qDeleteIdempotentBefore,
-}, allInstanceQueries()...)
+}, billingQueries, notificationQueries, searchQueries, allInstanceQueries())
 
 // allInstanceQueries returns instanceQuery for every kind and every
 // combination of filter fields.

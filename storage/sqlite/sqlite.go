@@ -34,6 +34,15 @@
 // Times are INTEGER microseconds since the Unix epoch, read back as UTC;
 // ExpiresAt and LastUsedAt are NULL when unset. Money is INTEGER cents and
 // booleans are INTEGER 0 or 1. An Instance's OrgID of 0 is stored as NULL.
+// An activity's PrevHash and Hash are BLOBs, empty when unset and read
+// back as nil.
+//
+// # Search
+//
+// The searches match with a Go function registered on every connection
+// (see containsFold), because SQLite's LIKE folds only ASCII letters and
+// treats "%" and "_" as wildcards. No index can serve such a match, so a
+// search reads all of one user's rows of the table it searches.
 package sqlite
 
 import (
@@ -50,6 +59,25 @@ import (
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
 )
+
+// driverName is the database/sql driver that Open uses: go-sqlite3 with
+// the package's SQL functions registered on every connection.
+const driverName = "sharepanel_sqlite3"
+
+func init() {
+	sql.Register(driverName, &sqlite3.SQLiteDriver{ConnectHook: registerFunctions})
+}
+
+// registerFunctions adds the package's Go functions to a new connection.
+func registerFunctions(conn *sqlite3.SQLiteConn) error {
+	// pure: the result depends only on the arguments, so SQLite may
+	// evaluate it once for constant arguments.
+	const pure = true
+	if err := conn.RegisterFunc(containsFunc, containsFold, pure); err != nil {
+		return fmt.Errorf("register sql function %s: %w", containsFunc, err)
+	}
+	return nil
+}
 
 // busyTimeout is how long a connection retries when another connection or
 // process holds the lock it needs.
@@ -87,7 +115,7 @@ func Open(path string) (*Store, error) {
 	}
 	ctx := context.Background()
 
-	writerDB, err := sql.Open("sqlite3", dsn(path, "rwc", "immediate")+"&_journal_mode=WAL")
+	writerDB, err := sql.Open(driverName, dsn(path, "rwc", "immediate")+"&_journal_mode=WAL")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -111,7 +139,7 @@ func Open(path string) (*Store, error) {
 
 	// The reader pool opens after the migrations, so the file exists and is
 	// already in WAL mode when a read-only connection first opens it.
-	readerDB, err := sql.Open("sqlite3", dsn(path, "ro", "deferred"))
+	readerDB, err := sql.Open(driverName, dsn(path, "ro", "deferred"))
 	if err != nil {
 		writerDB.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)

@@ -1,11 +1,13 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -133,6 +135,188 @@ func TestMigrationsRecorded(t *testing.T) {
 	second := versions()
 	if fmt.Sprint(second) != fmt.Sprint(first) {
 		t.Fatalf("migrations after reopen = %v, want %v", second, first)
+	}
+}
+
+func TestMigrationChainsExistingActivities(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sharepanel.db")
+
+	// Create a database of version 2, whose activities have no hashes.
+	old, err := sql.Open(driverName, dsn(path, "rwc", "immediate")+"&_journal_mode=WAL")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := applyMigrations(ctx, old, migrations[:2]); err != nil {
+		t.Fatalf("apply migrations 1 and 2: %v", err)
+	}
+	users := []int64{}
+	for _, email := range []string{"ada@example.com", "bob@example.com", "cy@example.com"} {
+		res, err := old.Exec(`INSERT INTO users (username, email, password_hash, bio, pfp, plan, verified,
+	balance, first_name, last_name, phone, address, created_at)
+VALUES (?, ?, '', '', '', 'free', 0, 0, '', '', '', '', 0)`, email, email)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			t.Fatal(err)
+		}
+		users = append(users, id)
+	}
+
+	// More rows than one backfill batch, interleaved between two users,
+	// so batches end in the middle of a user's log. The third user has
+	// no activities.
+	rows := 2*chainBatch + 7
+	insert, err := old.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)
+	for i := range rows {
+		userID := users[0]
+		if i%3 == 2 {
+			userID = users[1]
+		}
+		_, err := insert.Exec(`INSERT INTO activities (user_id, action, subject, client_ip, created_at) VALUES (?, ?, ?, ?, ?)`,
+			userID, fmt.Sprintf("action %d", i), "subject", "192.0.2.1", base.Add(time.Duration(i)*time.Second).UnixMicro())
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := insert.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := mustOpen(t, path)
+	seen := 0
+	for _, userID := range users {
+		var (
+			prev    []byte
+			afterID int64
+		)
+		for {
+			var batch []domain.Activity
+			err := storage.WithTx(ctx, s, false, func(tx storage.Tx) (err error) {
+				batch, err = tx.ScanActivities(ctx, userID, afterID, 100)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(batch) == 0 {
+				break
+			}
+			for _, a := range batch {
+				if !bytes.Equal(a.PrevHash, prev) {
+					t.Fatalf("activity %d of user %d: prev hash = %x, want %x", a.ID, userID, a.PrevHash, prev)
+				}
+				if want := domain.ActivityHash(prev, &a); !bytes.Equal(a.Hash, want) {
+					t.Fatalf("activity %d of user %d: hash = %x, want %x", a.ID, userID, a.Hash, want)
+				}
+				prev, afterID = a.Hash, a.ID
+				seen++
+			}
+		}
+	}
+	if seen != rows {
+		t.Fatalf("checked %d activities, want %d", seen, rows)
+	}
+
+	// A new entry chains onto the backfilled log.
+	err = storage.WithTx(ctx, s, true, func(tx storage.Tx) error {
+		last, err := tx.LastActivity(ctx, users[0])
+		if err != nil {
+			return err
+		}
+		next := domain.Activity{UserID: users[0], Action: "login", CreatedAt: base}
+		domain.ChainActivity(last.Hash, &next)
+		if err := tx.AddActivity(ctx, &next); err != nil {
+			return err
+		}
+		got, err := tx.ScanActivities(ctx, users[0], last.ID, 10)
+		if err != nil {
+			return err
+		}
+		if len(got) != 1 || !bytes.Equal(got[0].PrevHash, last.Hash) {
+			return fmt.Errorf("entry after the backfilled log = %+v, want one with prev hash %x", got, last.Hash)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestListQueriesUseIndexes(t *testing.T) {
+	s := mustOpen(t, filepath.Join(t.TempDir(), "sharepanel.db"))
+	tests := []struct {
+		name  string
+		query string
+		args  []any
+		// index is the index search that the plan must contain.
+		index string
+		// sorts is true for a query whose GROUP BY needs a temporary
+		// B-tree even though its WHERE uses an index.
+		sorts bool
+	}{
+		{name: "transactions", query: qFindTransactions, args: []any{1, 10, 0}, index: "transactions_user_id_id (user_id=?)"},
+		{name: "transactions scan", query: qScanTransactions, args: []any{1, 0, 10}, index: "transactions_user_id_id (user_id=? AND id>?)"},
+		{name: "transactions by month", query: qSumTransactionsByMonth, args: []any{1, 0}, index: "transactions_user_id_created_at (user_id=? AND created_at>?)", sorts: true},
+		{name: "invoices", query: qFindInvoices, args: []any{1, 10, 0}, index: "invoices_user_id_id (user_id=?)"},
+		{name: "invoices count", query: qCountInvoices, args: []any{1}, index: "invoices_user_id_id (user_id=?)"},
+		{name: "invoices by status", query: qFindInvoicesByStatus, args: []any{1, "paid", 10, 0}, index: "invoices_user_id_status_id (user_id=? AND status=?)"},
+		{name: "invoices count by status", query: qCountInvoicesByStatus, args: []any{1, "paid"}, index: "invoices_user_id_status_id (user_id=? AND status=?)"},
+		{name: "invoice items", query: qFindInvoiceItems, args: []any{1}, index: "invoice_items_invoice_id_id (invoice_id=?)"},
+		{name: "invoices scan", query: qScanInvoices, args: []any{1, 0, 10}, index: "invoices_user_id_id (user_id=? AND id>?)"},
+		{name: "invoice items scan", query: qScanInvoiceItems, args: []any{1, 0, 10}, index: "invoice_items_invoice_id_id (invoice_id=?)"},
+		{name: "purchases", query: qFindPurchases, args: []any{1, 10, 0}, index: "purchases_user_id_id (user_id=?)"},
+		{name: "notifications", query: qFindNotifications, args: []any{1, 10, 0}, index: "notifications_user_id_id (user_id=?)"},
+		{name: "unread notifications", query: qFindUnreadNotifications, args: []any{1, 10, 0}, index: "notifications_user_id_read_id (user_id=? AND read=?)"},
+		{name: "unread notifications count", query: qCountUnreadNotifications, args: []any{1}, index: "notifications_user_id_read_id (user_id=? AND read=?)"},
+		{name: "mark all notifications read", query: qMarkAllNotificationsRead, args: []any{1, 1}, index: "notifications_user_id_read_id (user_id=? AND read=?)"},
+		{name: "activities scan", query: qScanActivities, args: []any{1, 0, 10}, index: "activities_user_id_id (user_id=? AND id>?)"},
+		{name: "last activity", query: qLastActivity, args: []any{1}, index: "activities_user_id_id (user_id=?)"},
+		{name: "user usage", query: qFindUserUsage, args: []any{1, ""}, index: "PRIMARY KEY (user_id=? AND day>?)"},
+		{name: "user key usage", query: qFindUserKeyUsage, args: []any{1, ""}, index: "api_keys_user_id (user_id=?)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := s.reader.db.Query("EXPLAIN QUERY PLAN "+tt.query, tt.args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var plan []string
+			for rows.Next() {
+				var (
+					id, parent, unused int
+					detail             string
+				)
+				if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, detail)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(strings.Join(plan, "\n"), tt.index) {
+				t.Errorf("plan %q does not search %s", plan, tt.index)
+			}
+			for _, step := range plan {
+				if strings.HasPrefix(step, "SCAN ") {
+					t.Errorf("plan scans a whole table: %q in %q", step, plan)
+				}
+				if !tt.sorts && strings.Contains(step, "TEMP B-TREE") {
+					t.Errorf("plan sorts: %q in %q", step, plan)
+				}
+			}
+		})
 	}
 }
 

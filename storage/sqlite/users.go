@@ -268,3 +268,69 @@ func (t *Tx) DeleteIdempotentBefore(ctx context.Context, before time.Time) error
 	}
 	return nil
 }
+
+// ScanUsers returns up to limit users with an id above afterID, by id
+// ascending.
+func (t *Tx) ScanUsers(ctx context.Context, afterID int64, limit int) ([]domain.User, error) {
+	rows, err := t.stmt(ctx, qScanUsers).QueryContext(ctx, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("scan users after %d: %w", afterID, mapError(err))
+	}
+	defer rows.Close()
+	users := []domain.User{}
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("scan users after %d: %w", afterID, err)
+		}
+		users = append(users, *u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("scan users after %d: %w", afterID, mapError(err))
+	}
+	return users, nil
+}
+
+// FindUserUsage lists a user's daily totals, keys deleted since included,
+// from sinceDay on, oldest first, as rows with KeyID 0.
+func (t *Tx) FindUserUsage(ctx context.Context, userID int64, sinceDay string) ([]domain.Usage, error) {
+	rows, err := t.stmt(ctx, qFindUserUsage).QueryContext(ctx, userID, sinceDay)
+	if err != nil {
+		return nil, fmt.Errorf("find usage of user %d: %w", userID, mapError(err))
+	}
+	defer rows.Close()
+	usage := []domain.Usage{}
+	for rows.Next() {
+		var u domain.Usage
+		if err := rows.Scan(&u.UserID, &u.Day, &u.Count); err != nil {
+			return nil, fmt.Errorf("find usage of user %d: %w", userID, mapError(err))
+		}
+		usage = append(usage, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find usage of user %d: %w", userID, mapError(err))
+	}
+	return usage, nil
+}
+
+// FindUserKeyUsage lists the daily counts of every existing key of the
+// user from sinceDay on, ordered by key id, then day.
+func (t *Tx) FindUserKeyUsage(ctx context.Context, userID int64, sinceDay string) ([]domain.Usage, error) {
+	rows, err := t.stmt(ctx, qFindUserKeyUsage).QueryContext(ctx, userID, sinceDay)
+	if err != nil {
+		return nil, fmt.Errorf("find key usage of user %d: %w", userID, mapError(err))
+	}
+	defer rows.Close()
+	usage := []domain.Usage{}
+	for rows.Next() {
+		var u domain.Usage
+		if err := rows.Scan(&u.KeyID, &u.UserID, &u.Day, &u.Count); err != nil {
+			return nil, fmt.Errorf("find key usage of user %d: %w", userID, mapError(err))
+		}
+		usage = append(usage, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find key usage of user %d: %w", userID, mapError(err))
+	}
+	return usage, nil
+}

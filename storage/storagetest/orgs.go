@@ -622,7 +622,7 @@ func testActivities(t *testing.T, open func(t *testing.T) storage.Store) {
 				return err
 			}
 			want := domain.Activity{ID: aIDs[4], UserID: a.ID, Action: "login", Subject: "web", ClientIP: "127.0.0.1", CreatedAt: t0}
-			equal(t, "activity", got, []domain.Activity{want})
+			equalActivities(t, "activity", got, []domain.Activity{want})
 			return nil
 		})
 	})

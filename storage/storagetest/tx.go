@@ -360,6 +360,10 @@ func testConcurrency(t *testing.T, open func(t *testing.T) storage.Store) {
 					if err := tx.AddUsage(ctx, []domain.Usage{{KeyID: k.ID, UserID: a.ID, Day: day, Count: 1}}, nil); err != nil {
 						return err
 					}
+					tr := domain.Transaction{UserID: a.ID, Type: domain.TxCredit, Amount: 1, CreatedAt: t0}
+					if err := tx.AddTransaction(ctx, &tr); err != nil {
+						return err
+					}
 					u := newUser(fmt.Sprintf("user-%d-%d@example.com", w, i))
 					return tx.CreateUser(ctx, &u)
 				})
@@ -383,8 +387,24 @@ func testConcurrency(t *testing.T, open func(t *testing.T) storage.Store) {
 					if _, err := tx.CountUsers(ctx); err != nil {
 						return err
 					}
-					_, err := tx.UserUsageOnDay(ctx, a.ID, day)
-					return err
+					if _, err := tx.UserUsageOnDay(ctx, a.ID, day); err != nil {
+						return err
+					}
+					// The balance and the transactions come from one
+					// snapshot, so each credit of 1 shows in both or
+					// in neither.
+					u, err := tx.FindUserByID(ctx, a.ID)
+					if err != nil {
+						return err
+					}
+					_, credits, err := tx.FindTransactions(ctx, a.ID, domain.Page{Limit: 1})
+					if err != nil {
+						return err
+					}
+					if u.Balance != a.Balance+domain.Money(credits) {
+						return fmt.Errorf("balance %s with %d credits of 0.01 on %s", u.Balance, credits, a.Balance)
+					}
+					return nil
 				})
 				if err != nil {
 					errs <- fmt.Errorf("reader %d: %w", r, err)
@@ -417,6 +437,19 @@ func testConcurrency(t *testing.T, open func(t *testing.T) storage.Store) {
 			return err
 		}
 		equal(t, "user count", n, writers*iterations+1)
+
+		u, err := tx.FindUserByID(ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		equal(t, "balance", u.Balance, a.Balance+writers*iterations)
+		list, _, err := tx.FindTransactions(ctx, a.ID, domain.Page{Limit: writers * iterations})
+		if err != nil {
+			return err
+		}
+		for i, tr := range list {
+			equal(t, "balance after a transaction", tr.BalanceAfter, u.Balance-domain.Money(i))
+		}
 		return nil
 	})
 }
