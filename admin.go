@@ -28,6 +28,11 @@ func (e *Engine) CreateUser(ctx context.Context, u domain.NewUser) (*domain.User
 	if err := domain.Validate(u); err != nil {
 		return nil, err
 	}
+	if u.Balance != 0 {
+		if err := checkAmount("balance", u.Balance); err != nil {
+			return nil, err
+		}
+	}
 	if len(u.Password) > domain.MaxPasswordLen {
 		return nil, domain.Errorf(domain.CodeInvalidParameter, "Invalid password: at most %d bytes allowed (bcrypt reads no more)", domain.MaxPasswordLen)
 	}
@@ -45,12 +50,25 @@ func (e *Engine) CreateUser(ctx context.Context, u domain.NewUser) (*domain.User
 		return nil, fmt.Errorf("hash password: %w", err)
 	}
 
+	// The account starts at zero; an opening balance is a credit
+	// transaction, so the balance stays the sum of the transactions.
 	user := &domain.User{
 		Username: u.Username, Email: u.Email, PasswordHash: hash, Plan: u.Plan,
-		Balance: u.Balance, Verified: true, CreatedAt: e.now(),
+		Verified: true, CreatedAt: e.now(),
 	}
 	err = storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
-		return tx.CreateUser(ctx, user)
+		if err := tx.CreateUser(ctx, user); err != nil {
+			return err
+		}
+		if u.Balance == 0 {
+			return nil
+		}
+		t := &domain.Transaction{UserID: user.ID, Type: domain.TxCredit, Amount: u.Balance, Description: "Opening balance", CreatedAt: user.CreatedAt}
+		if err := applyTransaction(ctx, tx, t); err != nil {
+			return err
+		}
+		user.Balance = t.BalanceAfter
+		return nil
 	})
 	if errors.Is(err, domain.ErrConflict) {
 		return nil, &domain.Error{Code: domain.CodeConflict, Message: domain.MsgEmailTaken}

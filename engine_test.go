@@ -356,7 +356,9 @@ func TestUnknownModeAndAction(t *testing.T) {
 		code                        domain.Code
 	}{
 		{name: "unknown mode", mode: "nope", message: domain.MsgInvalidMode, code: domain.CodeInvalidMode},
-		{name: "mode not built", mode: "billing", action: "balance", message: "Invalid mode. Available modes: auth, profile, orgs, instances, billing, analytics, notifications, api_keys, search, stats", code: domain.CodeInvalidMode},
+		{name: "mode in another case", mode: "Billing", action: "balance", message: "Invalid mode. Available modes: auth, profile, orgs, instances, billing, analytics, notifications, api_keys, search, stats", code: domain.CodeInvalidMode},
+		{name: "unknown billing action", mode: "billing", action: "refund", message: "Invalid action for billing mode", code: domain.CodeInvalidAction},
+		{name: "search with an action", mode: "search", action: "orgs", message: "Invalid action for search mode", code: domain.CodeInvalidAction},
 		{name: "unknown action", mode: "orgs", action: "explode", message: "Invalid action for orgs mode", code: domain.CodeInvalidAction},
 		{name: "missing action", mode: "profile", message: "Invalid action for profile mode", code: domain.CodeInvalidAction},
 	}

@@ -161,7 +161,12 @@ func (e *Engine) resolve(mode, action string) (*ActionSpec, error) {
 		return nil, &domain.Error{Code: domain.CodeInvalidMode, Message: domain.MsgInvalidMode}
 	}
 	spec, ok := byAction[action]
-	if !ok {
+	switch {
+	case !ok && mode == "stats" && action == "":
+		return nil, &domain.Error{Code: domain.CodeMissingParameter, Message: domain.MsgStatsTypeRequired}
+	case !ok && mode == "stats":
+		return nil, &domain.Error{Code: domain.CodeInvalidParameter, Message: domain.MsgInvalidStatsType}
+	case !ok:
 		return nil, &domain.Error{Code: domain.CodeInvalidAction, Message: domain.MsgInvalidAction(mode)}
 	}
 	return spec, nil
@@ -319,7 +324,24 @@ func (p panicError) Error() string {
 
 // log appends an activity entry in the call's transaction.
 func (c *call) log(action, subject string) error {
-	return c.tx.AddActivity(c.ctx, c.activity(action, subject))
+	return appendActivity(c.ctx, c.tx, c.activity(action, subject))
+}
+
+// appendActivity links a to the last entry of its user's log and stores
+// it. Every entry goes through here, so the chain has no gaps. Writable
+// transactions exclude each other, so two entries never claim the same
+// predecessor.
+func appendActivity(ctx context.Context, tx storage.Tx, a *domain.Activity) error {
+	var prev []byte
+	last, err := tx.LastActivity(ctx, a.UserID)
+	switch {
+	case err == nil:
+		prev = last.Hash
+	case !errors.Is(err, domain.ErrNotFound):
+		return err
+	}
+	domain.ChainActivity(prev, a)
+	return tx.AddActivity(ctx, a)
 }
 
 // activity returns an activity entry of the caller for this request.

@@ -202,6 +202,25 @@ func (u *usageCounter) pendingFor(keyID int64) (map[string]int64, time.Time) {
 	return byDay, u.lastUsed[keyID]
 }
 
+// pendingForUser returns the unflushed counts of every key of one user, by
+// key id and day.
+func (u *usageCounter) pendingForUser(userID int64) map[int64]map[string]int64 {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	out := map[int64]map[string]int64{}
+	for keyID, kc := range u.pending {
+		if kc.userID != userID {
+			continue
+		}
+		byDay := make(map[string]int64, len(kc.days))
+		for day, n := range kc.days {
+			byDay[day] = n
+		}
+		out[keyID] = byDay
+	}
+	return out
+}
+
 // loginThrottle limits failed logins per email and per client address in
 // fixed windows. It keeps state in memory only, so a restart clears it.
 type loginThrottle struct {

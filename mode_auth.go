@@ -78,7 +78,7 @@ func (c *call) login() (result, error) {
 		if raw, _, err = c.e.createKey(c.ctx, tx, user.ID, authKeyName, true, true, nil, c.now); err != nil {
 			return err
 		}
-		return tx.AddActivity(c.ctx, c.activity("auth.login", "api key "+domain.APIKeyDisplayPrefix(raw)))
+		return appendActivity(c.ctx, tx, c.activity("auth.login", "api key "+domain.APIKeyDisplayPrefix(raw)))
 	})
 	if err != nil {
 		return result{}, err

@@ -61,6 +61,14 @@ type instanceItem struct {
 	OrgID        *int64 `json:"org_id"`
 }
 
+func newInstanceItem(in *domain.Instance) instanceItem {
+	item := instanceItem{ID: in.ID, Name: in.Name, Path: in.Path, CreatedAt: formatListTime(in.CreatedAt), Status: in.Status, InstanceType: in.InstanceType, Type: in.Type}
+	if in.OrgID != 0 {
+		item.OrgID = &in.OrgID
+	}
+	return item
+}
+
 func (c *call) listInstances() (result, error) {
 	f := storage.InstanceFilter{UserID: c.userID, Status: c.req.Params["status"]}
 	list, total, err := c.tx.FindInstances(c.ctx, f, c.page)
@@ -68,12 +76,8 @@ func (c *call) listInstances() (result, error) {
 		return result{}, err
 	}
 	rows := make([]instanceItem, 0, len(list))
-	for _, in := range list {
-		item := instanceItem{ID: in.ID, Name: in.Name, Path: in.Path, CreatedAt: formatListTime(in.CreatedAt), Status: in.Status, InstanceType: in.InstanceType, Type: in.Type}
-		if in.OrgID != 0 {
-			item.OrgID = &in.OrgID
-		}
-		rows = append(rows, item)
+	for i := range list {
+		rows = append(rows, newInstanceItem(&list[i]))
 	}
 	return c.listResult(domain.MsgInstancesListed, rows, total), nil
 }

@@ -1,8 +1,9 @@
 package sharepanel
 
 import (
+	"time"
+
 	"github.com/sharepanel/sharepanel/domain"
-	"github.com/sharepanel/sharepanel/storage"
 )
 
 func profileActions() []*ActionSpec {
@@ -94,23 +95,23 @@ type profileStats struct {
 	TotalSpent      domain.Money `json:"total_spent"`
 }
 
+// profileStats counts with the same queries as stats and analytics, so
+// the numbers agree; total_spent sums every debit and purchase.
 func (c *call) profileStats() (result, error) {
-	_, orgs, err := c.tx.FindOrgsByMember(c.ctx, c.userID, domain.Page{Limit: 1})
+	s, err := c.accountSummary()
 	if err != nil {
 		return result{}, err
 	}
-	all, err := c.tx.CountInstances(c.ctx, storage.InstanceFilter{UserID: c.userID})
+	months, err := c.spending(time.Time{})
 	if err != nil {
 		return result{}, err
 	}
-	active, err := c.tx.CountInstances(c.ctx, storage.InstanceFilter{UserID: c.userID, Status: domain.StatusActive})
-	if err != nil {
-		return result{}, err
+	var spent domain.Money
+	for _, m := range months {
+		spent += m.Debits
 	}
-
-	// NOTE: invoices and purchases are not stored yet, so invoice_count and
-	// total_spent are 0 until billing lands.
 	return result{message: domain.MsgStatsRetrieved, data: profileStats{
-		OrgCount: orgs, InstanceCount: all, ActiveInstances: active,
+		OrgCount: s.orgs, InstanceCount: s.instances, ActiveInstances: s.byStatus[domain.StatusActive],
+		InvoiceCount: s.invoices, TotalSpent: spent,
 	}}, nil
 }

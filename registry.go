@@ -34,7 +34,7 @@ type Param struct {
 // from what the Engine dispatches.
 type ActionSpec struct {
 	Mode   string
-	Action string // "" for auth; the value of type for stats
+	Action string // "" for auth and search; the value of type for stats
 
 	// Mutating actions change data: they require POST over HTTP, a key with
 	// write permission, and honour an Idempotency-Key.
@@ -58,7 +58,8 @@ type ActionSpec struct {
 	run func(*call) (result, error)
 }
 
-// Method returns the qualified name MODE.ACTION (just MODE for auth).
+// Method returns the qualified name MODE.ACTION (just MODE for auth and
+// search).
 func (s *ActionSpec) Method() string {
 	if s.Action == "" {
 		return s.Mode
@@ -107,7 +108,10 @@ func (e *Engine) Lookup(mode, action string) (*ActionSpec, bool) {
 
 func buildRegistry() map[string]map[string]*ActionSpec {
 	reg := map[string]map[string]*ActionSpec{}
-	for _, group := range [][]*ActionSpec{authActions(), profileActions(), orgActions(), instanceActions(), apiKeyActions()} {
+	for _, group := range [][]*ActionSpec{
+		authActions(), profileActions(), orgActions(), instanceActions(), apiKeyActions(),
+		billingActions(), analyticsActions(), notificationActions(), statsActions(), searchActions(),
+	} {
 		for _, s := range group {
 			if reg[s.Mode] == nil {
 				reg[s.Mode] = map[string]*ActionSpec{}

@@ -24,6 +24,7 @@ const (
 	CodeNotFound             Code = "not_found"
 	CodeMethodNotAllowed     Code = "method_not_allowed"
 	CodeConflict             Code = "conflict"
+	CodeInsufficientBalance  Code = "insufficient_balance"
 	CodeIdempotencyInFlight  Code = "idempotency_key_in_use"
 	CodePayloadTooLarge      Code = "payload_too_large"
 	CodeIdempotencyKeyReused Code = "idempotency_key_reused"
@@ -45,6 +46,7 @@ var codeStatus = map[Code]int{
 	CodeNotFound:             http.StatusNotFound,
 	CodeMethodNotAllowed:     http.StatusMethodNotAllowed,
 	CodeConflict:             http.StatusConflict,
+	CodeInsufficientBalance:  http.StatusConflict,
 	CodeIdempotencyInFlight:  http.StatusConflict,
 	CodePayloadTooLarge:      http.StatusRequestEntityTooLarge,
 	CodeIdempotencyKeyReused: http.StatusUnprocessableEntity,

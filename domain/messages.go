@@ -41,6 +41,15 @@ const (
 	MsgEmailTaken          = "A user with this email already exists"
 	MsgUserNotFound        = "User not found"
 	MsgAlreadyMember       = "User is already a member of this organization"
+	MsgInvoiceIDRequired   = "Invoice ID is required"
+	MsgInvoiceNotFound     = "Invoice not found"
+	MsgInvalidInvoiceState = "Invalid status. Allowed values: pending, paid, overdue"
+	MsgNotificationMissing = "Notification not found"
+	MsgSearchQueryRequired = "Search query is required"
+	MsgInsufficientBalance = "Insufficient balance"
+	MsgInvalidSearchType   = "Invalid type. Allowed values: orgs, instances, invoices, notifications"
+	MsgInvalidStatsType    = "Invalid type. Allowed values: overview, instances, organizations"
+	MsgStatsTypeRequired   = "Statistics type is required. Allowed values: overview, instances, organizations"
 )
 
 // MsgInvalidAction returns the reference's message for an unknown action of
@@ -68,8 +77,25 @@ const (
 	MsgKeyCreated       = "API key created successfully"
 	MsgKeyDeleted       = "API key deleted successfully"
 	MsgKeyUsage         = "API key usage retrieved successfully"
+	MsgBalance          = "Balance retrieved successfully"
+	MsgInvoicesListed   = "Invoices retrieved successfully"
+	MsgInvoiceViewed    = "Invoice retrieved successfully"
+	MsgTransactions     = "Transactions retrieved successfully"
+	MsgPurchases        = "Purchases retrieved successfully"
+	MsgPlans            = "Plans retrieved successfully"
+	MsgOverview         = "Analytics overview retrieved successfully"
+	MsgUsage            = "API usage retrieved successfully"
+	MsgActivity         = "Activity logs retrieved successfully"
+	MsgSpending         = "Spending analytics retrieved successfully"
+	MsgNotifications    = "Notifications retrieved successfully"
+	MsgUnreadCount      = "Unread count retrieved successfully"
+	MsgNotificationRead = "Notification marked as read"
+	MsgSearchResults    = "Search results retrieved successfully"
 	MsgDryRunNoteSuffix = " (dry run, nothing changed)"
 )
+
+// MsgAllRead returns the message of notifications mark_read without an id.
+func MsgAllRead(n int) string { return fmt.Sprintf("%d notifications marked as read", n) }
 
 // MsgDeadDeleted returns the reference's message for delete_dead.
 func MsgDeadDeleted(n int) string { return fmt.Sprintf("%d dead instances deleted successfully", n) }
