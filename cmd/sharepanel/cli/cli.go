@@ -1,13 +1,14 @@
 // Package cli implements the sharepanel command: the serve verb, which runs
-// the HTTP API on a SQLite file, and the admin verbs, which create the data
-// that the public API does not (users, instances, org members).
+// the HTTP API on a SQLite file, the admin verbs, which create the data
+// that the public API does not (users, instances, org members, invoices,
+// notifications, credits), and verify, which checks the data's integrity.
 //
 // Run is the whole program; cmd/sharepanel only wires it to the process,
 // and tests call it in-process.
 //
 // Exit codes: 0 on success, 1 when an operation fails (an email that is
-// taken, a user that does not exist, a plan limit), 2 for a bad verb, flag
-// or value. Every error is one line on stderr.
+// taken, a user that does not exist, a plan limit, a broken record found by
+// verify), 2 for a bad verb, flag or value. Every error is one line on stderr.
 package cli
 
 import (
@@ -48,6 +49,14 @@ Verbs:
       [--type SNCS] [--instance-type default] [--plans FILE]
   org add-member   add a user to an organization
       --org ID --user EMAIL [--role member|admin]
+  invoice create   bill a user with a one-item invoice
+      --user EMAIL --amount 12.50 [--status pending|paid|overdue]
+      [--description D]
+  notify           send a user a notification
+      --user EMAIL --title T --message M
+  credit           add money to a user's balance
+      --user EMAIL --amount 25.00 [--description D]
+  verify           check every balance, invoice and activity chain
   help             print this text
 
 Every verb takes --db FILE, the SQLite database (default ./sharepanel.db,
@@ -87,6 +96,10 @@ var verbs = []verb{
 	{name: "user create", run: runUserCreate},
 	{name: "instance create", run: runInstanceCreate},
 	{name: "org add-member", run: runOrgAddMember},
+	{name: "invoice create", run: runInvoiceCreate},
+	{name: "notify", run: runNotify},
+	{name: "credit", run: runCredit},
+	{name: "verify", run: runVerify},
 }
 
 // Run runs the sharepanel command with args (without the program name) and

@@ -46,6 +46,18 @@ func TestExitCodes(t *testing.T) {
 		{name: "email taken", args: []string{"user", "create", "--db", db, "--email", "A@example.com", "--password", "password-1"}, want: 1},
 		{name: "owner not found", args: []string{"instance", "create", "--db", db, "--user", "nobody@example.com", "--name", "x"}, want: 1},
 		{name: "org not found", args: []string{"org", "add-member", "--db", db, "--org", "99", "--user", "a@example.com"}, want: 1},
+		{name: "credit", args: []string{"credit", "--db", db, "--user", "a@example.com", "--amount", "25.00"}, want: 0},
+		{name: "invoice", args: []string{"invoice", "create", "--db", db, "--user", "a@example.com", "--amount", "12.50", "--status", "paid"}, want: 0},
+		{name: "notify", args: []string{"notify", "--db", db, "--user", "a@example.com", "--title", "Hi", "--message", "Hello"}, want: 0},
+		{name: "verify", args: []string{"verify", "--db", db}, want: 0},
+		{name: "credit of zero", args: []string{"credit", "--db", db, "--user", "a@example.com", "--amount", "0"}, want: 2},
+		{name: "negative credit", args: []string{"credit", "--db", db, "--user", "a@example.com", "--amount", "-5.00"}, want: 2},
+		{name: "credit over the maximum", args: []string{"credit", "--db", db, "--user", "a@example.com", "--amount", "1000000000.01"}, want: 2},
+		{name: "credit of unknown user", args: []string{"credit", "--db", db, "--user", "nobody@example.com", "--amount", "1"}, want: 1},
+		{name: "invoice bad status", args: []string{"invoice", "create", "--db", db, "--user", "a@example.com", "--amount", "1", "--status", "void"}, want: 2},
+		{name: "invoice without amount", args: []string{"invoice", "create", "--db", db, "--user", "a@example.com"}, want: 2},
+		{name: "notify without message", args: []string{"notify", "--db", db, "--user", "a@example.com", "--title", "Hi"}, want: 2},
+		{name: "notify control character", args: []string{"notify", "--db", db, "--user", "a@example.com", "--title", "Hi\x00", "--message", "x"}, want: 2},
 		{name: "missing directory", args: []string{"user", "create", "--db", filepath.Join(db, "no", "such.db"), "--email", "b@example.com", "--password", "password-1"}, want: 1},
 	}
 	for _, tt := range tests {

@@ -68,11 +68,44 @@ func seedDemo(ctx context.Context, e *env, store storage.Store, engine *sharepan
 			return fmt.Errorf("create instance %q: %w", in.Name, err)
 		}
 	}
-	fmt.Fprintf(e.stdout, "demo: account seeded with %d instances\n", len(demoInstances))
+	if err := seedDemoBilling(ctx, engine, u.ID); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "demo: account seeded with %d instances, invoices, a purchase and notifications\n", len(demoInstances))
 	printDemoCredentials(e)
 	return nil
 }
 
 func printDemoCredentials(e *env) {
 	fmt.Fprintf(e.stdout, "demo email: %s\ndemo password: %s\n", demoEmail, demoPassword)
+}
+
+// seedDemoBilling gives the demo account something in every billing,
+// analytics and notifications list: a paid and a pending invoice, a
+// purchase and two notifications.
+func seedDemoBilling(ctx context.Context, engine *sharepanel.Engine, userID int64) error {
+	invoices := []sharepanel.NewInvoice{
+		{UserID: userID, Status: domain.InvoicePaid, Description: "Pro plan", Items: []sharepanel.NewInvoiceItem{{Description: "Pro plan, one month", UnitPrice: 2900}}},
+		{UserID: userID, Description: "Extra resources", Items: []sharepanel.NewInvoiceItem{
+			{Description: "Backup storage, 10 GB", Quantity: 2, UnitPrice: 250},
+			{Description: "Dedicated IP address", UnitPrice: 400},
+		}},
+	}
+	for _, inv := range invoices {
+		if _, err := engine.CreateInvoice(ctx, inv); err != nil {
+			return fmt.Errorf("create invoice %q: %w", inv.Description, err)
+		}
+	}
+	if _, err := engine.RecordPurchase(ctx, userID, 1200, "Domain name, one year"); err != nil {
+		return fmt.Errorf("record purchase: %w", err)
+	}
+	for _, n := range [][2]string{
+		{"Welcome to SharePanel", "Your demo account is ready. Try mode=billing and mode=analytics."},
+		{"Invoice due", "Your invoice for extra resources is due in 30 days."},
+	} {
+		if _, err := engine.Notify(ctx, userID, n[0], n[1]); err != nil {
+			return fmt.Errorf("send notification: %w", err)
+		}
+	}
+	return nil
 }
