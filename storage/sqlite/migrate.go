@@ -136,8 +136,8 @@ SELECT user_id, day, sum(count) FROM api_usage GROUP BY user_id, day;
 
 	// 3: billing, notifications and the activity hash chain. Each index
 	// serves a list, filter or scan of one user's rows, in id order, so
-	// the lists need no sort. The Go step chains the activities that the
-	// database already has.
+	// the lists need no sort. Existing balances get an opening
+	// transaction, and the Go step chains the existing activities.
 	{sql: `
 ALTER TABLE activities ADD COLUMN prev_hash BLOB NOT NULL DEFAULT x'';
 ALTER TABLE activities ADD COLUMN hash      BLOB NOT NULL DEFAULT x'';
@@ -154,6 +154,12 @@ CREATE TABLE transactions (
 CREATE INDEX transactions_user_id_id ON transactions (user_id, id);
 -- Covers the monthly sums, which read only these columns.
 CREATE INDEX transactions_user_id_created_at ON transactions (user_id, created_at, amount);
+
+-- A balance set before transactions existed becomes an opening
+-- transaction, so every balance is the sum of its user's transactions.
+INSERT INTO transactions (user_id, type, amount, balance_after, description, created_at)
+SELECT id, CASE WHEN balance > 0 THEN 'credit' ELSE 'debit' END, balance, balance, 'Opening balance', created_at
+FROM users WHERE balance <> 0 ORDER BY id;
 
 CREATE TABLE invoices (
 	id          INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -151,10 +151,11 @@ func TestMigrationChainsExistingActivities(t *testing.T) {
 		t.Fatalf("apply migrations 1 and 2: %v", err)
 	}
 	users := []int64{}
-	for _, email := range []string{"ada@example.com", "bob@example.com", "cy@example.com"} {
+	balances := []domain.Money{4200, 0, 5}
+	for i, email := range []string{"ada@example.com", "bob@example.com", "cy@example.com"} {
 		res, err := old.Exec(`INSERT INTO users (username, email, password_hash, bio, pfp, plan, verified,
 	balance, first_name, last_name, phone, address, created_at)
-VALUES (?, ?, '', '', '', 'free', 0, 0, '', '', '', '', 0)`, email, email)
+VALUES (?, ?, '', '', '', 'free', 0, ?, '', '', '', '', 0)`, email, email, int64(balances[i]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -225,6 +226,27 @@ VALUES (?, ?, '', '', '', 'free', 0, 0, '', '', '', '', 0)`, email, email)
 	}
 	if seen != rows {
 		t.Fatalf("checked %d activities, want %d", seen, rows)
+	}
+
+	// Each balance set before migration 3 is one opening transaction.
+	for i, userID := range users {
+		var list []domain.Transaction
+		err := storage.WithTx(ctx, s, false, func(tx storage.Tx) (err error) {
+			list, err = tx.ScanTransactions(ctx, userID, 0, 10)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if balances[i] == 0 {
+			if len(list) != 0 {
+				t.Errorf("user %d without a balance has transactions %+v", userID, list)
+			}
+			continue
+		}
+		if len(list) != 1 || list[0].Amount != balances[i] || list[0].BalanceAfter != balances[i] || list[0].Type != domain.TxCredit {
+			t.Errorf("user %d with balance %s has transactions %+v, want one opening credit", userID, balances[i], list)
+		}
 	}
 
 	// A new entry chains onto the backfilled log.
