@@ -293,8 +293,10 @@ type Notifications interface {
 //
 // Matching is by substring, case-insensitively after Unicode simple case
 // folding of both sides (as strings.ToLower does); q is not a pattern, so
-// "%" and "_" match themselves. Each method returns at most limit rows,
-// ordered by id ascending, and the number of all matches.
+// "%" and "_" match themselves. Each method returns at most limit rows, in
+// the order of the matching list (orgs and instances by id ascending,
+// invoices and notifications newest first), and the number of all
+// matches.
 type Search interface {
 	// SearchOrgs matches the title, path and contact of orgs userID is a
 	// member of.

@@ -8,7 +8,7 @@ import (
 	"github.com/sharepanel/sharepanel/domain"
 )
 
-// The searches walk the user's own rows by id ascending and test each with
+// The searches walk the user's own rows in list order and test each with
 // containsFolded, so they cost in proportion to the user's rows. A
 // negative limit means no limit.
 
@@ -69,9 +69,10 @@ func (t *Tx) SearchInvoices(_ context.Context, userID int64, q string, limit int
 	q = strings.ToLower(q)
 	total := 0
 	invoices := []domain.Invoice{}
-	for _, id := range idsWithPrefix(&d.invByUser, userID) {
-		inv, _ := d.invoices.get(id)
-		if containsFolded(q, inv.Description) || d.itemMatches(id, q) {
+	ids := idsWithPrefix(&d.invByUser, userID)
+	for i := len(ids) - 1; i >= 0; i-- {
+		inv, _ := d.invoices.get(ids[i])
+		if containsFolded(q, inv.Description) || d.itemMatches(inv.ID, q) {
 			total++
 			if belowLimit(len(invoices), limit) {
 				invoices = append(invoices, inv)
@@ -106,8 +107,9 @@ func (t *Tx) SearchNotifications(_ context.Context, userID int64, q string, limi
 	q = strings.ToLower(q)
 	total := 0
 	notifications := []domain.Notification{}
-	for _, id := range idsWithPrefix(&d.notifByUser, userID) {
-		n, _ := d.notifications.get(id)
+	ids := idsWithPrefix(&d.notifByUser, userID)
+	for i := len(ids) - 1; i >= 0; i-- {
+		n, _ := d.notifications.get(ids[i])
 		if containsFolded(q, n.Title, n.Message) {
 			total++
 			if belowLimit(len(notifications), limit) {

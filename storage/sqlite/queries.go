@@ -230,12 +230,12 @@ WHERE user_id = ?1 AND (` + containsFunc + `(name, ?2) OR ` + containsFunc + `(p
 WHERE i.user_id = ?1 AND (` + containsFunc + `(i.description, ?2) OR EXISTS (
 	SELECT 1 FROM invoice_items it WHERE it.invoice_id = i.id AND ` + containsFunc + `(it.description, ?2)))`
 	qSearchInvoices = `SELECT i.id, i.user_id, i.status, i.description, i.total, i.created_at, i.due_at
-` + searchInvoicesWhere + ` ORDER BY i.id LIMIT ?3`
+` + searchInvoicesWhere + ` ORDER BY i.id DESC LIMIT ?3`
 	qCountSearchInvoices = `SELECT count(*) ` + searchInvoicesWhere
 
 	searchNotificationsWhere = `FROM notifications
 WHERE user_id = ?1 AND (` + containsFunc + `(title, ?2) OR ` + containsFunc + `(message, ?2))`
-	qSearchNotifications      = `SELECT ` + notificationColumns + ` ` + searchNotificationsWhere + ` ORDER BY id LIMIT ?3`
+	qSearchNotifications      = `SELECT ` + notificationColumns + ` ` + searchNotificationsWhere + ` ORDER BY id DESC LIMIT ?3`
 	qCountSearchNotifications = `SELECT count(*) ` + searchNotificationsWhere
 )
 

@@ -163,8 +163,8 @@ func testSearch(t *testing.T, open func(t *testing.T) storage.Store) {
 		v5 := invoice(a.ID, "July")
 
 		tests := []searchCase{
-			{name: "description or item", query: "ärzte", limit: 10, want: []int64{v1.ID, v2.ID}, total: 2},
-			{name: "two matching items count once", query: "ÄRZTE", limit: 1, want: []int64{v1.ID}, total: 2},
+			{name: "description or item newest first", query: "ärzte", limit: 10, want: []int64{v2.ID, v1.ID}, total: 2},
+			{name: "limit keeps the newest", query: "ÄRZTE", limit: 1, want: []int64{v2.ID}, total: 2},
 			{name: "item only", query: "BACKUP", limit: 10, want: []int64{v2.ID}, total: 1},
 			{name: "percent is literal", query: "%", limit: 10, want: []int64{v4.ID}, total: 1},
 			{name: "underscore is literal", query: "n_p", limit: 10, want: []int64{v4.ID}, total: 1},
@@ -218,12 +218,12 @@ func testSearch(t *testing.T, open func(t *testing.T) storage.Store) {
 		markRead(t, s, a.ID, n4.ID, t0)
 
 		tests := []searchCase{
-			{name: "title or message", query: "ärzte", limit: 10, want: []int64{n1.ID, n2.ID}, total: 2},
+			{name: "title or message newest first", query: "ärzte", limit: 10, want: []int64{n2.ID, n1.ID}, total: 2},
 			{name: "message only", query: "PAY", limit: 10, want: []int64{n2.ID}, total: 1},
 			{name: "read notifications match", query: "hello", limit: 10, want: []int64{n4.ID}, total: 1},
 			{name: "percent is literal", query: "0% ", limit: 10, want: []int64{n2.ID}, total: 1},
 			{name: "underscore is literal", query: "e_7", limit: 10, want: []int64{n2.ID}, total: 1},
-			{name: "limit", query: "E", limit: 2, want: []int64{n1.ID, n2.ID}, total: 3},
+			{name: "limit keeps the newest", query: "E", limit: 2, want: []int64{n4.ID, n2.ID}, total: 3},
 		}
 		runSearch(t, s, tests, notificationID,
 			func(ctx context.Context, tx storage.Tx, q string, limit int) ([]domain.Notification, int, error) {
