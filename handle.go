@@ -377,7 +377,7 @@ func (c *call) idParam(name, missing string) (int64, error) {
 		return 0, &domain.Error{Code: domain.CodeMissingParameter, Message: missing}
 	}
 	n, err := parseCount(v)
-	if err != nil {
+	if err != nil || n == 0 {
 		return 0, domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be a positive integer", name)
 	}
 	return n, nil

@@ -24,31 +24,32 @@ func analyticsActions() []*ActionSpec {
 		{Mode: "analytics", Action: "overview", Summary: "Summarize the caller's account: balance, spending, orgs, instances, invoices, notifications and API requests", run: (*call).analyticsOverview},
 		{
 			Mode: "analytics", Action: "usage",
-			Params:  []Param{{Name: "period", Type: TypeInt, Description: "Number of days, today included (default 30, at most 366)"}},
+			Params:  []Param{{Name: "period", Type: TypeInt, Min: 1, Max: maxUsageDays, Description: "Number of days, today included (default 30, at most 366)"}},
 			Summary: "Count the caller's API requests per day, in total and per key",
 			run:     (*call).analyticsUsage,
 		},
 		{Mode: "analytics", Action: "activity", List: true, Summary: "List the caller's activity log, newest first, with each entry's chain hash", run: (*call).analyticsActivity},
 		{
 			Mode: "analytics", Action: "spending",
-			Params:  []Param{{Name: "months", Type: TypeInt, Description: "Number of months, this one included (default 12, at most 120)"}},
+			Params:  []Param{{Name: "months", Type: TypeInt, Min: 1, Max: maxSpendMonths, Description: "Number of months, this one included (default 12, at most 120)"}},
 			Summary: "Total the caller's spending and credits per month",
 			run:     (*call).analyticsSpending,
 		},
 	}
 }
 
-// intParam reads an optional integer parameter from 1 to max and returns
-// def when it is absent. checkParams has already checked that it is a
-// number.
-func (c *call) intParam(name string, def, max int) (int, error) {
+// intParam reads an optional integer parameter whose range checkParams
+// has checked, and returns def when it is absent. Present but empty is an
+// error, as it is for limit.
+func (c *call) intParam(name string, def int) (int, error) {
 	v, ok := c.req.Params[name]
-	if !ok || v == "" {
+	if !ok {
 		return def, nil
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 || n > max {
-		return 0, domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be an integer from 1 to %d", name, max)
+	if err != nil {
+		p, _ := findParam(c.spec.Params, name)
+		return 0, domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be an integer from %d to %d", name, p.Min, p.Max)
 	}
 	return n, nil
 }
@@ -143,7 +144,7 @@ type usageReport struct {
 }
 
 func (c *call) analyticsUsage() (result, error) {
-	days, err := c.intParam("period", defaultUsageDays, maxUsageDays)
+	days, err := c.intParam("period", defaultUsageDays)
 	if err != nil {
 		return result{}, err
 	}
@@ -256,7 +257,7 @@ type spendingReport struct {
 }
 
 func (c *call) analyticsSpending() (result, error) {
-	n, err := c.intParam("months", defaultSpendMonth, maxSpendMonths)
+	n, err := c.intParam("months", defaultSpendMonth)
 	if err != nil {
 		return result{}, err
 	}

@@ -73,7 +73,12 @@ type markReadData struct {
 }
 
 func (c *call) markRead() (result, error) {
-	if v := c.req.Params["notification_id"]; v != "" {
+	// Only an omitted id means all: an empty one is more likely a client's
+	// bug than a request to mark everything.
+	if v, ok := c.req.Params["notification_id"]; ok {
+		if v == "" {
+			return result{}, domain.Errorf(domain.CodeInvalidParameter, "Invalid notification_id: must be a positive integer; omit it to mark all as read")
+		}
 		id, err := c.idParam("notification_id", "")
 		if err != nil {
 			return result{}, err

@@ -6,11 +6,11 @@ import (
 	"github.com/sharepanel/sharepanel/domain"
 )
 
-// Search bounds: the query's length in characters and the rows per group.
+// Search bounds: the query's length in characters and the default rows
+// per kind. The largest limit is domain.MaxLimit, as for lists.
 const (
 	maxSearchQuery     = 100
 	defaultSearchLimit = 20
-	maxSearchLimit     = 100
 )
 
 var searchTypes = []string{"orgs", "instances", "invoices", "notifications"}
@@ -21,7 +21,7 @@ func searchActions() []*ActionSpec {
 		Params: []Param{
 			{Name: "q", Type: TypeString, Required: true, MaxLen: maxSearchQuery, Description: "Text to find, case-insensitively, in the caller's own data"},
 			{Name: "type", Type: TypeString, Enum: searchTypes, Description: "Search only one kind: orgs, instances, invoices or notifications"},
-			{Name: "limit", Type: TypeInt, Description: "Results per kind, 1 to 100 (default 20)"},
+			{Name: "limit", Type: TypeInt, Description: "Results per kind, 1 to 100 (default 20; larger values are capped at 100)"},
 		},
 		Summary: "Find the caller's orgs, instances, invoices and notifications whose text contains q, grouped by kind",
 		run:     (*call).search,
@@ -43,7 +43,7 @@ func (c *call) search() (result, error) {
 	if q == "" {
 		return result{}, &domain.Error{Code: domain.CodeMissingParameter, Message: domain.MsgSearchQueryRequired}
 	}
-	limit, err := c.intParam("limit", defaultSearchLimit, maxSearchLimit)
+	limit, err := limitFrom(c.req.Params, defaultSearchLimit)
 	if err != nil {
 		return result{}, err
 	}

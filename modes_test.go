@@ -226,3 +226,23 @@ func TestSearchFindsOnlyTheCallersData(t *testing.T) {
 		t.Errorf("type=users: %d %s", resp.Status, resp.Envelope.Code)
 	}
 }
+
+func TestAnalyticsRejectsEmptyNumbers(t *testing.T) {
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	_, key := f.user("ann@example.com", "pro")
+	tests := []struct {
+		action, param, value, message string
+	}{
+		{"usage", "period", "", "Invalid period: must be an integer from 1 to 366"},
+		{"usage", "period", "0", "Invalid period: must be an integer from 1 to 366"},
+		{"usage", "period", "-1", "Invalid period: must be an integer from 1 to 366"},
+		{"spending", "months", "", "Invalid months: must be an integer from 1 to 120"},
+		{"spending", "months", "121", "Invalid months: must be an integer from 1 to 120"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.action+" "+tt.param+"="+tt.value, func(t *testing.T) {
+			resp := f.do(key, "analytics", tt.action, map[string]string{tt.param: tt.value})
+			wantError(t, resp, 400, domain.CodeInvalidParameter, tt.message)
+		})
+	}
+}

@@ -72,6 +72,10 @@ func checkValue(p Param, value string) error {
 	switch {
 	case p.Name == "limit" || p.Name == "offset":
 		// pageFrom checks these with messages that give their ranges.
+	case p.Type == TypeInt && p.Max != 0:
+		if n, err := parseCount(value); err != nil || n < p.Min || n > p.Max {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be an integer from %d to %d", p.Name, p.Min, p.Max)
+		}
 	case p.Type == TypeInt:
 		if _, err := parseCount(value); err != nil {
 			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be a non-negative integer", p.Name)
@@ -141,23 +145,52 @@ func parseTime(s string) (time.Time, error) {
 	return time.Time{}, strconv.ErrSyntax
 }
 
-// pageFrom reads limit and offset, which checkParams already validated.
-// A limit over the maximum is capped; a limit of 0 is rejected.
+// maxOffset is the largest offset a list accepts.
+const maxOffset = 1 << 31
+
+// pageFrom reads limit and offset. A limit over the maximum is capped; a
+// limit of 0 is rejected.
 func pageFrom(params map[string]string) (domain.Page, error) {
 	p := domain.Page{Limit: domain.DefaultLimit}
-	if v, ok := params["limit"]; ok {
-		n, err := parseCount(v)
-		if err != nil || n == 0 {
-			return p, domain.Errorf(domain.CodeInvalidParameter, "Invalid limit: must be an integer from 1 to %d (larger values are capped)", domain.MaxLimit)
-		}
-		p.Limit = int(min(n, domain.MaxLimit))
+	limit, err := limitFrom(params, domain.DefaultLimit)
+	if err != nil {
+		return p, err
 	}
+	p.Limit = limit
 	if v, ok := params["offset"]; ok {
 		n, err := parseCount(v)
-		if err != nil || n > 1<<31 {
-			return p, domain.Errorf(domain.CodeInvalidParameter, "Invalid offset: must be a non-negative integer")
+		if err != nil || n > maxOffset {
+			return p, domain.Errorf(domain.CodeInvalidParameter, "Invalid offset: must be an integer from 0 to %d", maxOffset)
 		}
 		p.Offset = int(n)
 	}
 	return p, nil
+}
+
+// limitFrom reads the limit parameter: def when absent, capped at
+// domain.MaxLimit, and an error when it is 0, empty or not a whole number.
+// A number too long to parse is over the cap too, so it is capped.
+func limitFrom(params map[string]string, def int) (int, error) {
+	v, ok := params["limit"]
+	if !ok {
+		return def, nil
+	}
+	n, err := parseCount(v)
+	if err != nil && allDigits(v) {
+		n, err = domain.MaxLimit, nil
+	}
+	if err != nil || n == 0 {
+		return 0, domain.Errorf(domain.CodeInvalidParameter, "Invalid limit: must be an integer from 1 to %d (larger values are capped)", domain.MaxLimit)
+	}
+	return int(min(n, domain.MaxLimit)), nil
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

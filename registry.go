@@ -25,7 +25,9 @@ type Param struct {
 	// means maxParamLen.
 	MaxLen int
 	// Enum lists the allowed values of a string parameter, if limited.
-	Enum        []string
+	Enum []string
+	// Min and Max bound an integer parameter when Max is not zero.
+	Min, Max    int64
 	Description string
 }
 

@@ -250,15 +250,21 @@ func bearerToken(authorization string) string {
 }
 
 // takeAction removes mode and action from params and returns them. For
-// mode stats, the action is the type parameter, which is removed too.
+// mode stats, the action is the type parameter, which is removed instead;
+// an action parameter sent with it stays and is rejected as unknown.
 func takeAction(params map[string]string) (mode, action string) {
-	mode, action = params["mode"], params["action"]
+	mode = params["mode"]
 	delete(params, "mode")
-	delete(params, "action")
 	if mode == "stats" {
 		action = params["type"]
 		delete(params, "type")
+		if params["action"] == "" {
+			delete(params, "action")
+		}
+		return mode, action
 	}
+	action = params["action"]
+	delete(params, "action")
 	return mode, action
 }
 
