@@ -68,7 +68,10 @@ func (e *Engine) CreateUser(ctx context.Context, u domain.NewUser) (*domain.User
 			return err
 		}
 		user.Balance = t.BalanceAfter
-		return nil
+		return appendActivity(ctx, tx, &domain.Activity{
+			UserID: user.ID, Action: "billing." + t.Type,
+			Subject: fmt.Sprintf("transaction %d: %s", t.ID, t.Amount), CreatedAt: t.CreatedAt,
+		})
 	})
 	if errors.Is(err, domain.ErrConflict) {
 		return nil, &domain.Error{Code: domain.CodeConflict, Message: domain.MsgEmailTaken}

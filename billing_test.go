@@ -252,6 +252,24 @@ func TestVerifyFindsBrokenRecords(t *testing.T) {
 			wantKind: "balance",
 		},
 		{
+			name: "balance below zero",
+			tamper: func(tx storage.Tx, uid int64) (int64, error) {
+				t := &domain.Transaction{UserID: uid, Type: domain.TxDebit, Amount: -3000, Description: "x"}
+				err := tx.AddTransaction(ctx, t)
+				return t.ID, err
+			},
+			wantKind: "transaction",
+		},
+		{
+			name: "credit with a negative amount",
+			tamper: func(tx storage.Tx, uid int64) (int64, error) {
+				t := &domain.Transaction{UserID: uid, Type: domain.TxCredit, Amount: -1, Description: "x"}
+				err := tx.AddTransaction(ctx, t)
+				return t.ID, err
+			},
+			wantKind: "transaction",
+		},
+		{
 			name: "invoice total unlike its items",
 			tamper: func(tx storage.Tx, uid int64) (int64, error) {
 				inv := &domain.Invoice{UserID: uid, Status: domain.InvoicePending, Description: "x", Total: 1001,
