@@ -3,7 +3,10 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strconv"
 
@@ -36,6 +39,19 @@ func withEngine(ctx context.Context, path string, plans domain.Catalog, fn func(
 		}
 	}()
 	return fn(engine)
+}
+
+// withExistingEngine is withEngine for verbs that read or change records
+// of an existing database: a mistyped --db fails instead of leaving a new,
+// empty database behind.
+func withExistingEngine(ctx context.Context, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) error {
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("database %s does not exist: create it with serve or user create, or set --db", path)
+		}
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	return withEngine(ctx, path, plans, fn)
 }
 
 // printJSON writes v as one line of JSON, the output of every admin verb.
@@ -146,7 +162,7 @@ func runInstanceCreate(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --status %q: use active, sleep or dead", *status)
 	}
 
-	return withEngine(ctx, *db, plans, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, *db, plans, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -187,7 +203,7 @@ func runOrgAddMember(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --role %q: use member or admin", *role)
 	}
 
-	return withEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)

@@ -8,14 +8,12 @@ import (
 	"github.com/sharepanel/sharepanel/domain"
 )
 
-// parseAmount reads a positive amount flag in dollars.
+// parseAmount reads an amount flag in dollars, from 0.01 to
+// sharepanel.MaxAmount.
 func parseAmount(name, value string) (domain.Money, error) {
 	m, err := domain.ParseMoney(value)
-	if err != nil {
-		return 0, usageErrorf("invalid --%s: %v", name, err)
-	}
-	if m <= 0 {
-		return 0, usageErrorf("invalid --%s %q: must be positive", name, value)
+	if err != nil || m <= 0 || m > sharepanel.MaxAmount {
+		return 0, usageErrorf("invalid --%s %q: want an amount from 0.01 to %s with at most two decimals", name, value, sharepanel.MaxAmount)
 	}
 	return m, nil
 }
@@ -41,7 +39,7 @@ func runInvoiceCreate(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --status %q: use pending, paid or overdue", *status)
 	}
 
-	return withEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -75,7 +73,7 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	return withEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -109,7 +107,7 @@ func runCredit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	return withEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -138,7 +136,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	return withEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
 		r, err := engine.Verify(ctx)
 		if err != nil {
 			return err

@@ -3,6 +3,9 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -70,6 +73,27 @@ func TestExitCodes(t *testing.T) {
 				t.Errorf("stderr %q, want an error line", stderr)
 			}
 		})
+	}
+}
+
+func TestVerbsNeedAnExistingDatabase(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"verify"},
+		{"credit", "--user", "a@example.com", "--amount", "1.00"},
+		{"notify", "--user", "a@example.com", "--title", "T", "--message", "M"},
+		{"invoice", "create", "--user", "a@example.com", "--amount", "1.00"},
+		{"instance", "create", "--user", "a@example.com", "--name", "web"},
+		{"org", "add-member", "--org", "1", "--user", "a@example.com"},
+	} {
+		db := filepath.Join(dir, "typo.db")
+		code, _, stderr := run(t, append(args, "--db", db)...)
+		if code != 1 || !strings.Contains(stderr, "does not exist") {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 naming the missing database", args, code, stderr)
+		}
+		if _, err := os.Stat(db); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%v created %s (stat: %v)", args, db, err)
+		}
 	}
 }
 
