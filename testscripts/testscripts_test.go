@@ -87,6 +87,7 @@ func TestScripts(t *testing.T) {
 			"fake-key":      cmdFakeKey,
 			"sleep":         cmdSleep,
 			"minute-margin": cmdMinuteMargin,
+			"tamper":        cmdTamper,
 		},
 	})
 }
