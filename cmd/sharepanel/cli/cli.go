@@ -1,7 +1,8 @@
 // Package cli implements the sharepanel command: the serve verb, which runs
-// the HTTP API on a SQLite file, the admin verbs, which create the data
-// that the public API does not (users, instances, org members, invoices,
-// notifications, credits), and verify, which checks the data's integrity.
+// the HTTP API on a SQLite file, the rpc verb, which serves it on stdin and
+// stdout, the admin verbs, which create the data that the public API does
+// not (users, instances, org members, invoices, notifications, credits),
+// and verify, which checks the data's integrity.
 //
 // Run is the whole program; cmd/sharepanel only wires it to the process,
 // and tests call it in-process.
@@ -41,6 +42,12 @@ const usage = `Usage: sharepanel VERB [flags]
 Verbs:
   serve            serve the API over HTTP
       [--addr 127.0.0.1:8080] [--db FILE] [--demo] [--plans FILE]
+  rpc              serve the API over JSON-RPC 2.0 on stdin and stdout,
+                   one message per line; logs go to stderr
+      [--db FILE] [--plans FILE]
+  mcp              serve the API as Model Context Protocol tools on stdin
+                   and stdout, with the key in $SHAREPANEL_API_KEY
+      [--db FILE] [--plans FILE]
   user create      create a user account
       --email E --password P [--username U]
       [--plan free|basic|pro|enterprise] [--balance 100.00] [--plans FILE]
@@ -93,6 +100,7 @@ type verb struct {
 
 var verbs = []verb{
 	{name: "serve", run: runServe},
+	{name: "rpc", run: runRPC},
 	{name: "user create", run: runUserCreate},
 	{name: "instance create", run: runInstanceCreate},
 	{name: "org add-member", run: runOrgAddMember},

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/sharepanel/sharepanel"
+	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/storage/sqlite"
+	"github.com/sharepanel/sharepanel/transport/jsonrpc"
+)
+
+// runRPC serves JSON-RPC on stdin and stdout until stdin ends or ctx is
+// cancelled. Logs go to stderr, so stdout carries only replies.
+func runRPC(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "rpc", "[--db FILE] [--plans FILE]")
+	db := dbFlag(fs)
+	plansFile := fs.String("plans", "", "JSON `file` with the plan catalog (default: the built-in plans)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	plans, err := loadPlans(*plansFile)
+	if err != nil {
+		return err
+	}
+
+	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
+	engine, closeEngine, err := openEngine(*db, plans, logger)
+	if err != nil {
+		return err
+	}
+	defer closeEngine()
+
+	server := jsonrpc.New(engine, jsonrpc.Options{Logger: logger})
+	logger.Info("server started", "transport", "jsonrpc", "db", *db)
+	err = server.Serve(ctx, e.stdin, e.stdout)
+	reason := "end of input"
+	if ctx.Err() != nil {
+		reason = context.Cause(ctx).Error()
+	}
+	logger.Info("server stopped", "transport", "jsonrpc", "reason", reason)
+	return err
+}
+
+// openEngine opens the SQLite file at path and an Engine on it. The
+// returned function closes both, writing the Engine's usage counters
+// first, and logs what fails.
+func openEngine(path string, plans domain.Catalog, logger *slog.Logger) (*sharepanel.Engine, func(), error) {
+	store, err := sqlite.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	engine, err := sharepanel.New(store, sharepanel.Config{Plans: plans, Logger: logger})
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	closeAll := func() {
+		if err := engine.Close(); err != nil {
+			logger.Error("flush usage counters failed", "err", err)
+		}
+		if err := store.Close(); err != nil {
+			logger.Error("close database failed", "db", path, "err", err)
+		}
+	}
+	return engine, closeAll, nil
+}
