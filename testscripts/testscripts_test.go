@@ -1,13 +1,22 @@
 // Package testscripts runs end-to-end scenarios against the sharepanel
 // command: each script in testdata starts from an empty SQLite database,
-// seeds it with the admin verbs, starts "sharepanel serve" as a separate
-// process and sends API requests to it.
+// seeds it with the admin verbs, starts the server as a separate process
+// and sends API requests to it.
+//
+// The scripts in testdata are the contract of every transport and run
+// twice: TestScripts sends their requests over HTTP to "sharepanel serve",
+// and TestScriptsJSONRPC sends the same requests over JSON-RPC to
+// "sharepanel rpc", so the two transports cannot drift apart. A line that
+// only HTTP can express (paths, methods, headers, body encodings) carries
+// the [http] condition, and a check of JSON-RPC specifics carries [rpc].
+// The scripts in testdata/rpc test the rpc command itself with scripted
+// stdin and run once, in TestRPCStdio.
 //
 // Besides testscript's own commands, scripts use these (see the functions
-// named cmd* below for the details):
+// named cmd* for the details):
 //
-//	serve-start [flags]       start sharepanel serve on a free port, set $BASE
-//	serve-stop                stop it with SIGINT and print its output
+//	serve-start [flags]       start the server of the transport, set $BASE for HTTP
+//	serve-stop                stop it and print its output
 //	api [flags] name=value... send one API request, print the response body
 //	want PATH [VALUE]         check a field of the last response
 //	save PATH VAR             store a field of the last response in $VAR
@@ -15,11 +24,13 @@
 //	timestamp VAR [OFFSET]    store the time now plus OFFSET in $VAR
 //	fake-key VAR              store a well-formed key that no account has
 //	sleep DURATION            wait, for expiry and time-window checks
+//	reply ID [INDEX]          make a reply in the last exec's stdout the last response
+//	expand [-append] SRC DST  copy a file with $VARS replaced
+//	long-line FILE BYTES      append a request line of exactly BYTES bytes
 //
-// The request and check vocabulary (parameters as name=value, fields as
-// paths into the envelope) does not depend on HTTP, except for the http
-// and header.NAME paths and the api command's method, body and key
-// placement flags.
+// Over JSON-RPC, a response is compared as the envelope the HTTP API would
+// have sent: "want http 404" checks the status in the error's data (200
+// for a result), and the reply itself is under the path "rpc".
 package testscripts
 
 import (
@@ -65,16 +76,35 @@ func runSharepanel() {
 	os.Exit(code)
 }
 
+// TestScripts runs the API scenarios over HTTP.
 func TestScripts(t *testing.T) {
+	runScripts(t, "testdata", transportHTTP)
+}
+
+// TestScriptsJSONRPC runs the same API scenarios over JSON-RPC.
+func TestScriptsJSONRPC(t *testing.T) {
+	runScripts(t, "testdata", transportJSONRPC)
+}
+
+func runScripts(t *testing.T, dir, transport string) {
 	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata",
+		Dir:                 dir,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
 			// Admin verbs and serve-start use the same database file.
 			env.Setenv("SHAREPANEL_DB", filepath.Join(env.WorkDir, "sp.db"))
-			env.Values[stateKey{}] = &scriptState{}
+			env.Values[stateKey{}] = &scriptState{transport: transport}
 			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "http":
+				return transport == transportHTTP, nil
+			case "rpc":
+				return transport == transportJSONRPC, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"serve-start":   cmdServeStart,
@@ -88,6 +118,9 @@ func TestScripts(t *testing.T) {
 			"sleep":         cmdSleep,
 			"minute-margin": cmdMinuteMargin,
 			"tamper":        cmdTamper,
+			"reply":         cmdReply,
+			"expand":        cmdExpand,
+			"long-line":     cmdLongLine,
 		},
 	})
 }
@@ -96,8 +129,10 @@ type stateKey struct{}
 
 // scriptState is what the custom commands of one script share.
 type scriptState struct {
-	server *server
-	last   *response
+	transport string
+	server    *server
+	rpc       *rpcServer
+	last      *response
 }
 
 func stateOf(ts *testscript.TestScript) *scriptState {
@@ -175,15 +210,28 @@ var forwardedEnv = []string{"WORK", "HOME", "TMPDIR", "PATH", "SHAREPANEL_DB"}
 // with the given extra flags, in the script's current directory, waits for
 // GET /healthz to return 200 and sets $BASE to the server's base URL. It
 // prints the server's stdout up to the "listening on" line, so a script can
-// check what --demo printed. The server is stopped at the end of the script
-// if serve-stop has not stopped it.
+// check what --demo printed. Over JSON-RPC it starts "sharepanel rpc --db
+// $WORK/sp.db" with the flags instead and prints nothing. The server is
+// stopped at the end of the script if serve-stop has not stopped it.
 func cmdServeStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! serve-start")
 	}
 	st := stateOf(ts)
-	if st.server != nil {
+	if st.server != nil || st.rpc != nil {
 		ts.Fatalf("serve-start: a server is already running; run serve-stop first")
+	}
+	if st.transport == transportJSONRPC {
+		srv := startRPC(ts, args)
+		st.rpc = srv
+		ts.Defer(func() {
+			if st.rpc == srv {
+				if err := srv.stop(); err != nil {
+					ts.Logf("sharepanel rpc stopped at the end of the script: %v\nstderr:\n%s", err, srv.stderr)
+				}
+			}
+		})
+		return
 	}
 
 	bin, err := exec.LookPath("sharepanel")
@@ -274,12 +322,28 @@ func (srv *server) stop() error {
 
 // cmdServeStop stops the server that serve-start started, checks that it
 // exited with status 0, and prints its stdout and stderr (the JSON log) so
-// that stdout and stderr checks can inspect them.
+// that stdout and stderr checks can inspect them. "sharepanel serve" is
+// stopped with SIGINT, and "sharepanel rpc" by closing its stdin; of the
+// latter's stdout, only replies that matched no request are printed.
 func cmdServeStop(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) > 0 {
 		ts.Fatalf("usage: serve-stop")
 	}
 	st := stateOf(ts)
+	if rpc := st.rpc; rpc != nil {
+		st.rpc = nil
+		err := rpc.stop()
+		rpc.mu.Lock()
+		for _, line := range rpc.unmatched {
+			fmt.Fprintln(ts.Stdout(), line)
+		}
+		rpc.mu.Unlock()
+		fmt.Fprint(ts.Stderr(), rpc.stderr.String())
+		if err != nil {
+			ts.Fatalf("sharepanel rpc did not stop cleanly: %v", err)
+		}
+		return
+	}
 	srv := st.server
 	if srv == nil {
 		ts.Fatalf("serve-stop: no server is running")
@@ -339,6 +403,10 @@ func (h *headerFlags) Set(v string) error { *h = append(*h, v); return nil }
 func cmdAPI(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! api (check the result with want)")
+	}
+	if stateOf(ts).transport == transportJSONRPC {
+		cmdAPIOverRPC(ts, args)
+		return
 	}
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -579,6 +647,15 @@ func cmdLogin(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: login EMAIL PASSWORD VAR")
 	}
+	if stateOf(ts).transport == transportJSONRPC {
+		r := loginOverRPC(ts, args[0], args[1])
+		key, found, _ := r.lookup("data.api_key")
+		if r.status != http.StatusOK || !found || key == "" {
+			ts.Fatalf("login %s: got %d %s", args[0], r.status, r.body)
+		}
+		ts.Setenv(args[2], key)
+		return
+	}
 	form := url.Values{"mode": {"auth"}, "email": {args[0]}, "password": {args[1]}}
 	base := ts.Getenv("BASE")
 	if base == "" {
@@ -630,6 +707,9 @@ func (r *response) lookup(path string) (string, bool, error) {
 		return strconv.Itoa(r.status), true, nil
 	}
 	if name, ok := strings.CutPrefix(path, "header."); ok {
+		if r.header == nil {
+			return "", false, fmt.Errorf("header checks exist only over HTTP; prefix the line with [http]")
+		}
 		values, found := r.header[http.CanonicalHeaderKey(name)]
 		if !found {
 			return "", false, nil
