@@ -365,22 +365,27 @@ func cmdReply(ts *testscript.TestScript, neg bool, args []string) {
 }
 
 // cmdExpand writes the text of SRC with $NAME and ${NAME} replaced by the
-// script's variables to DST, or appends it with -append. Scripts use it
-// to put keys into requests that they send on stdin.
+// script's variables to DST, or appends it with -append. -chomp drops the
+// final newline, for input that ends in the middle of a line (txtar ends
+// every file with a newline). Scripts use it to put keys into requests
+// that they send on stdin.
 func cmdExpand(ts *testscript.TestScript, neg bool, args []string) {
-	appendTo := len(args) > 0 && args[0] == "-append"
-	if appendTo {
-		args = args[1:]
+	fs := flag.NewFlagSet("expand", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	appendTo := fs.Bool("append", false, "append to DST")
+	chomp := fs.Bool("chomp", false, "drop the final newline")
+	if err := fs.Parse(args); err != nil || neg || fs.NArg() != 2 {
+		ts.Fatalf("usage: expand [-append] [-chomp] SRC DST")
 	}
-	if neg || len(args) != 2 {
-		ts.Fatalf("usage: expand [-append] SRC DST")
+	text := os.Expand(ts.ReadFile(fs.Arg(0)), ts.Getenv)
+	if *chomp {
+		text = strings.TrimSuffix(text, "\n")
 	}
-	text := os.Expand(ts.ReadFile(args[0]), ts.Getenv)
 	flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-	if appendTo {
+	if *appendTo {
 		flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
 	}
-	f, err := os.OpenFile(ts.MkAbs(args[1]), flags, 0o644)
+	f, err := os.OpenFile(ts.MkAbs(fs.Arg(1)), flags, 0o644)
 	ts.Check(err)
 	_, err = f.WriteString(text)
 	ts.Check(err)

@@ -25,7 +25,7 @@
 //	fake-key VAR              store a well-formed key that no account has
 //	sleep DURATION            wait, for expiry and time-window checks
 //	reply ID [INDEX]          make a reply in the last exec's stdout the last response
-//	expand [-append] SRC DST  copy a file with $VARS replaced
+//	expand [-append] [-chomp] SRC DST  copy a file with $VARS replaced
 //	long-line FILE BYTES      append a request line of exactly BYTES bytes
 //
 // Over JSON-RPC, a response is compared as the envelope the HTTP API would
@@ -84,6 +84,11 @@ func TestScripts(t *testing.T) {
 // TestScriptsJSONRPC runs the same API scenarios over JSON-RPC.
 func TestScriptsJSONRPC(t *testing.T) {
 	runScripts(t, "testdata", transportJSONRPC)
+}
+
+// TestRPCStdio runs the scenarios of the rpc command's own protocol.
+func TestRPCStdio(t *testing.T) {
+	runScripts(t, filepath.Join("testdata", "rpc"), transportJSONRPC)
 }
 
 func runScripts(t *testing.T, dir, transport string) {
