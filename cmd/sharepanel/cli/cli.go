@@ -101,6 +101,7 @@ type verb struct {
 var verbs = []verb{
 	{name: "serve", run: runServe},
 	{name: "rpc", run: runRPC},
+	{name: "mcp", run: runMCP},
 	{name: "user create", run: runUserCreate},
 	{name: "instance create", run: runInstanceCreate},
 	{name: "org add-member", run: runOrgAddMember},

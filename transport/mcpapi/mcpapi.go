@@ -1,0 +1,157 @@
+// Package mcpapi serves a sharepanel.Engine as a Model Context Protocol
+// server, built on github.com/modelcontextprotocol/go-sdk. Each action of
+// Engine.Actions becomes one tool, named MODE_ACTION (orgs_list,
+// instances_update_status; auth for mode auth), with a JSON Schema of its
+// parameters as input schema and the hints readOnlyHint (the action
+// changes no data) and destructiveHint (it deletes data).
+//
+// Every call runs with the one API key of Options.APIKey, so rate limits
+// and the key's permissions apply exactly as over HTTP. Arguments map to
+// the API's string parameters as in transport/jsonrpc. A tool returns the
+// API's envelope as JSON text and as structured content; an API error
+// sets isError, so the model sees the message and can correct itself.
+package mcpapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/sharepanel/sharepanel"
+	"github.com/sharepanel/sharepanel/transport/jsonrpc"
+)
+
+// Options configures the server.
+type Options struct {
+	// APIKey is the key of every tool call. Default: none, so every tool
+	// but auth returns invalid_api_key.
+	APIKey string
+
+	// Logger receives one line per tool call. Default: a logger that
+	// discards everything.
+	Logger *slog.Logger
+
+	// Version is the server version sent to clients. Default: "dev".
+	Version string
+}
+
+// New returns an MCP server with one tool per action of e. Run it with
+// its Run method on a transport such as mcp.StdioTransport.
+func New(e *sharepanel.Engine, opts Options) *mcp.Server {
+	if e == nil {
+		panic("mcpapi: New called with a nil Engine")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	server := mcp.NewServer(&mcp.Implementation{Name: "sharepanel", Title: "SharePanel", Version: opts.Version}, nil)
+	for _, spec := range e.Actions() {
+		t := &tool{engine: e, spec: spec, opts: &opts}
+		server.AddTool(t.definition(), t.call)
+	}
+	return server
+}
+
+// ToolName returns the tool name of an action: its method with "_" in
+// place of ".", because some MCP clients allow only letters, digits, "_"
+// and "-" in tool names.
+func ToolName(spec *sharepanel.ActionSpec) string {
+	return strings.ReplaceAll(spec.Method(), ".", "_")
+}
+
+// tool is one action served as a tool.
+type tool struct {
+	engine *sharepanel.Engine
+	spec   sharepanel.ActionSpec
+	opts   *Options
+}
+
+// definition builds the tool's description, input schema and hints.
+func (t *tool) definition() *mcp.Tool {
+	props := map[string]any{}
+	var required []string
+	for _, p := range t.spec.AllParams() {
+		props[p.Name] = jsonrpc.ParamSchema(p)
+		if p.Required {
+			required = append(required, p.Name)
+		}
+	}
+	schema := map[string]any{"type": "object", "properties": props, "additionalProperties": false}
+	if len(required) > 0 {
+		schema["required"] = required
+	}
+
+	closedWorld := false
+	destructive := t.spec.Destructive
+	return &mcp.Tool{
+		Name:        ToolName(&t.spec),
+		Title:       t.spec.Summary,
+		Description: t.spec.Summary + ". API method " + t.spec.Method() + ".",
+		InputSchema: schema,
+		Annotations: &mcp.ToolAnnotations{
+			Title:           t.spec.Summary,
+			ReadOnlyHint:    !t.spec.Mutating,
+			DestructiveHint: &destructive,
+			OpenWorldHint:   &closedWorld,
+		},
+	}
+}
+
+// call runs the action with the tool call's arguments.
+func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	start := time.Now()
+	requestID := newRequestID()
+
+	var resp sharepanel.Response
+	params, derr := jsonrpc.StringParams(req.Params.Arguments)
+	if derr != nil {
+		resp = t.engine.ErrorResponse(requestID, derr)
+	} else {
+		resp = t.engine.Handle(ctx, sharepanel.Request{
+			Mode:      t.spec.Mode,
+			Action:    t.spec.Action,
+			Params:    params,
+			APIKey:    t.opts.APIKey,
+			RequestID: requestID,
+		})
+	}
+	t.log(&resp, time.Since(start))
+
+	text, err := json.Marshal(resp.Envelope)
+	if err != nil {
+		resp = t.engine.ErrorResponse(requestID, err)
+		text, _ = json.Marshal(resp.Envelope)
+	}
+	return &mcp.CallToolResult{
+		Content:           []mcp.Content{&mcp.TextContent{Text: string(text)}},
+		StructuredContent: json.RawMessage(text),
+		IsError:           resp.Status != 200,
+	}, nil
+}
+
+// log writes the call's log line without the key or the arguments.
+func (t *tool) log(resp *sharepanel.Response, took time.Duration) {
+	level := slog.LevelInfo
+	if resp.Status >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("transport", "mcp"),
+		slog.String("method", t.spec.Method()),
+		slog.Int("status", resp.Status),
+		slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+		slog.Int64("user_id", resp.UserID),
+		slog.String("request_id", resp.Envelope.RequestID),
+	}
+	if resp.Status >= 500 && resp.Err != nil {
+		attrs = append(attrs, slog.String("err", resp.Err.Error()))
+	}
+	t.opts.Logger.LogAttrs(context.Background(), level, "tool call", attrs...)
+}
