@@ -35,7 +35,7 @@ type rpcServer struct {
 	mu      sync.Mutex
 	nextID  int
 	waiting map[string]chan []byte
-	// unmatched holds reply lines whose id no request waits for.
+	// unmatched contains reply lines whose id no request waits for.
 	unmatched []string
 }
 
@@ -146,9 +146,9 @@ func jsonString(s string) string {
 // MODE.ACTION from the mode and action parameters (type for mode stats),
 // and the other parameters go in params as strings, or as raw JSON for
 // name:=value. The key goes in apikey, or in api_key with -keyin api_key.
-// The flags that choose an HTTP method or body encoding do not apply and
-// are ignored; those that only HTTP can express stop the script, so such
-// lines must carry the [http] condition.
+// The flags that choose an HTTP method or body encoding do not apply, so
+// they are ignored. The flags that only HTTP can express stop the script,
+// so lines with them must carry the [http] condition.
 func cmdAPIOverRPC(ts *testscript.TestScript, args []string) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

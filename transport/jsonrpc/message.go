@@ -76,9 +76,9 @@ type request struct {
 	notification bool
 }
 
-// parseRequest checks the structure of one request object. It returns an
-// invalid_request message, and the id to answer with, if the object is
-// not a valid JSON-RPC 2.0 request.
+// parseRequest checks the structure of one request object. If the object
+// is not a valid JSON-RPC 2.0 request, it returns an invalid_request
+// message and the id for the error reply.
 func parseRequest(raw json.RawMessage) (*request, json.RawMessage, string) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || raw[0] != '{' {
@@ -143,8 +143,8 @@ type callParams struct {
 	idempotencyKey string
 }
 
-// Members of params that the transport takes out before the Engine sees
-// the rest.
+// Members of params that the transport removes before it passes the rest
+// to the Engine.
 const (
 	memberAPIKey         = "apikey"
 	memberAPIKeyAlt      = "api_key"

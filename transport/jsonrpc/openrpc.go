@@ -49,7 +49,7 @@ type ContentDescriptor struct {
 	Schema      map[string]any `json:"schema"`
 }
 
-// Components holds the error table.
+// Components contains the error table.
 type Components struct {
 	Errors map[string]ErrorObject `json:"errors"`
 }
@@ -122,7 +122,7 @@ func actionMethod(spec *sharepanel.ActionSpec) Method {
 	return m
 }
 
-// actionDescription says what a method needs and changes.
+// actionDescription returns what a method needs and changes.
 func actionDescription(spec *sharepanel.ActionSpec) string {
 	switch {
 	case spec.Public:

@@ -92,7 +92,7 @@ func New(e *sharepanel.Engine, opts Options) *Server {
 // requests in flight (their own context is not cancelled) and returns nil.
 // The goroutine that reads r stays blocked in Read until r returns, so a
 // caller that cancels ctx should also close r. Serve returns an error if
-// reading r fails other than with EOF, or if a write to w fails; after a
+// reading r fails other than with EOF, or if a write to w fails. After a
 // failed write it reads no more requests.
 func (s *Server) Serve(ctx context.Context, r io.Reader, w io.Writer) error {
 	c := &conn{
@@ -183,7 +183,7 @@ func (c *conn) run(fn func()) {
 	}()
 }
 
-// lineStatus is how readLine ended a line.
+// lineStatus is the way readLine ended a line.
 type lineStatus int
 
 const (
@@ -221,10 +221,10 @@ func (c *conn) readLoop(r io.Reader) error {
 	}
 }
 
-// lineLimit returns the longest line that may be read next: the payload
-// cap of the session key's plan, or the smallest cap in the plan catalog
-// without a valid session key, the rule the HTTP API applies to a body
-// whose key is not known before it is read.
+// lineLimit returns the max length of the next line: the payload cap of
+// the session key's plan, or without a valid session key the smallest cap
+// in the plan catalog. The HTTP API applies the same rule to a body whose
+// key is not known before it is read.
 func (c *conn) lineLimit() int64 {
 	if c.sessionKey == "" {
 		return c.s.minPayload

@@ -1,9 +1,10 @@
 // Package mcpapi serves a sharepanel.Engine as a Model Context Protocol
 // server, built on github.com/modelcontextprotocol/go-sdk. Each action of
-// Engine.Actions becomes one tool, named MODE_ACTION (orgs_list,
-// instances_update_status; auth for mode auth), with a JSON Schema of its
-// parameters as input schema and the hints readOnlyHint (the action
-// changes no data) and destructiveHint (it deletes data).
+// Engine.Actions becomes one tool named MODE_ACTION, such as orgs_list or
+// instances_update_status (auth for mode auth). A tool's input schema is
+// the JSON Schema of the action's parameters. Its readOnlyHint is set
+// when the action changes no data, and its destructiveHint when it
+// deletes data.
 //
 // Every call runs with the one API key of Options.APIKey, so rate limits
 // and the key's permissions apply exactly as over HTTP. Arguments map to
