@@ -147,8 +147,9 @@ func jsonString(s string) string {
 // and the other parameters go in params as strings, or as raw JSON for
 // name:=value. The key goes in apikey, or in api_key with -keyin api_key.
 // The flags that choose an HTTP method or body encoding do not apply, so
-// they are ignored. The flags that only HTTP can express stop the script,
-// so lines with them must carry the [http] condition.
+// they are ignored. An Idempotency-Key header becomes the idempotency_key
+// member. The flags that only HTTP can express stop the script, so lines
+// with them must carry the [http] condition.
 func cmdAPIOverRPC(ts *testscript.TestScript, args []string) {
 	fs := flag.NewFlagSet("api", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -165,9 +166,19 @@ func cmdAPIOverRPC(ts *testscript.TestScript, args []string) {
 	if err := fs.Parse(args); err != nil {
 		ts.Fatalf("api: %v", err)
 	}
+	// An Idempotency-Key header has a JSON-RPC form, the idempotency_key
+	// member; other headers do not.
+	var idempotencyKey string
+	for _, h := range headers {
+		name, value, _ := strings.Cut(h, ":")
+		if !strings.EqualFold(strings.TrimSpace(name), "Idempotency-Key") {
+			ts.Fatalf("api: -header %q exists only over HTTP; prefix the line with [http]", h)
+		}
+		idempotencyKey = strings.TrimSpace(value)
+	}
 	switch {
-	case *path != "/", *rawQuery != "", *rawBody != "", len(headers) > 0:
-		ts.Fatalf("api: -path, -query, -rawbody and -header exist only over HTTP; prefix the line with [http]")
+	case *path != "/", *rawQuery != "", *rawBody != "":
+		ts.Fatalf("api: -path, -query and -rawbody exist only over HTTP; prefix the line with [http]")
 	}
 
 	var mode, action, statsType string
@@ -212,6 +223,9 @@ func cmdAPIOverRPC(ts *testscript.TestScript, args []string) {
 			member = "api_key"
 		}
 		add(member, *key, false)
+	}
+	if idempotencyKey != "" {
+		add("idempotency_key", idempotencyKey, false)
 	}
 	params.WriteByte('}')
 

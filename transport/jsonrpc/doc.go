@@ -59,6 +59,7 @@
 //	-32010  rate_limited
 //	-32011  login_throttled
 //	-32012  method_not_allowed       never sent; listed for completeness
+//	-32013  insufficient_balance     not sent by the public API's actions
 //	-32000  any API code that this table does not list yet
 //
 // # Batches, notifications and order

@@ -48,6 +48,7 @@ var errorCodes = map[domain.Code]int{
 	domain.CodeRateLimited:          -32010,
 	domain.CodeLoginThrottled:       -32011,
 	domain.CodeMethodNotAllowed:     -32012,
+	domain.CodeInsufficientBalance:  -32013,
 }
 
 // ErrorCode returns the JSON-RPC error code of an API error code, and

@@ -44,7 +44,7 @@ Verbs:
       [--addr 127.0.0.1:8080] [--db FILE] [--demo] [--plans FILE]
   rpc              serve the API over JSON-RPC 2.0 on stdin and stdout,
                    one message per line; logs go to stderr
-      [--db FILE] [--plans FILE]
+      [--db FILE] [--demo] [--plans FILE]
   mcp              serve the API as Model Context Protocol tools on stdin
                    and stdout, with the key in $SHAREPANEL_API_KEY
       [--db FILE] [--plans FILE]

@@ -39,7 +39,7 @@ func runMCP(ctx context.Context, e *env, args []string) error {
 	}
 
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	engine, closeEngine, err := openEngine(*db, plans, logger)
+	engine, _, closeEngine, err := openEngine(*db, plans, logger)
 	if err != nil {
 		return err
 	}

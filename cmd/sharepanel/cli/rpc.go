@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/storage"
 	"github.com/sharepanel/sharepanel/storage/sqlite"
 	"github.com/sharepanel/sharepanel/transport/jsonrpc"
 )
@@ -13,8 +15,9 @@ import (
 // runRPC serves JSON-RPC on stdin and stdout until stdin ends or ctx is
 // cancelled. Logs go to stderr, so stdout carries only replies.
 func runRPC(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "rpc", "[--db FILE] [--plans FILE]")
+	fs := newFlagSet(e, "rpc", "[--db FILE] [--demo] [--plans FILE]")
 	db := dbFlag(fs)
+	demo := fs.Bool("demo", false, "seed a demo account into an empty database and print its credentials on stderr")
 	plansFile := fs.String("plans", "", "JSON `file` with the plan catalog (default: the built-in plans)")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -25,11 +28,17 @@ func runRPC(ctx context.Context, e *env, args []string) error {
 	}
 
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	engine, closeEngine, err := openEngine(*db, plans, logger)
+	engine, store, closeEngine, err := openEngine(*db, plans, logger)
 	if err != nil {
 		return err
 	}
 	defer closeEngine()
+	if *demo {
+		// stdout carries only replies, so the credentials go to stderr.
+		if err := seedDemo(ctx, &env{stdin: e.stdin, stdout: e.stderr, stderr: e.stderr}, store, engine); err != nil {
+			return fmt.Errorf("seed demo account: %w", err)
+		}
+	}
 
 	server := jsonrpc.New(engine, jsonrpc.Options{Logger: logger})
 	logger.Info("server started", "transport", "jsonrpc", "db", *db)
@@ -45,15 +54,15 @@ func runRPC(ctx context.Context, e *env, args []string) error {
 // openEngine opens the SQLite file at path and an Engine on it. The
 // returned function closes both, writing the Engine's usage counters
 // first, and logs what fails.
-func openEngine(path string, plans domain.Catalog, logger *slog.Logger) (*sharepanel.Engine, func(), error) {
+func openEngine(path string, plans domain.Catalog, logger *slog.Logger) (*sharepanel.Engine, storage.Store, func(), error) {
 	store, err := sqlite.Open(path)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	engine, err := sharepanel.New(store, sharepanel.Config{Plans: plans, Logger: logger})
 	if err != nil {
 		store.Close()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	closeAll := func() {
 		if err := engine.Close(); err != nil {
@@ -63,5 +72,5 @@ func openEngine(path string, plans domain.Catalog, logger *slog.Logger) (*sharep
 			logger.Error("close database failed", "db", path, "err", err)
 		}
 	}
-	return engine, closeAll, nil
+	return engine, store, closeAll, nil
 }
