@@ -10,7 +10,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/sharepanel/sharepanel/domain"
-	"github.com/sharepanel/sharepanel/transport/mcpapi"
+	"github.com/sharepanel/sharepanel/transport/jsonrpc/mcpapi"
 )
 
 // apiKeyEnv names the environment variable with the mcp verb's API key.
