@@ -17,7 +17,7 @@ func apiKeyActions() []*ActionSpec {
 	return []*ActionSpec{
 		{Mode: "api_keys", Action: "list", List: true, Summary: "List the caller's API keys (prefix only, never the key)", run: (*call).listKeys},
 		{
-			Mode: "api_keys", Action: "create", Mutating: true,
+			Mode: "api_keys", Action: "create", Mutating: true, Additive: true,
 			Params: []Param{
 				{Name: "name", Type: TypeString, MaxLen: domain.MaxKeyNameLen, Description: "Name for the key"},
 				{Name: "permissions", Type: TypeString, MaxLen: 32, Description: "read, write or read,write (default)"},

@@ -10,9 +10,10 @@ import (
 
 func authActions() []*ActionSpec {
 	return []*ActionSpec{{
-		Mode:    "auth",
-		Public:  true,
-		Summary: "Exchange an email and password for a new API key",
+		Mode:     "auth",
+		Public:   true,
+		Additive: true,
+		Summary:  "Exchange an email and password for a new API key",
 		Params: []Param{
 			{Name: "email", Type: TypeString, Required: true, MaxLen: domain.MaxEmailLen, Description: "Account email"},
 			{Name: "password", Type: TypeString, Required: true, MaxLen: 1024, Description: "Account password"},

@@ -20,7 +20,7 @@ func orgActions() []*ActionSpec {
 	return []*ActionSpec{
 		{Mode: "orgs", Action: "list", List: true, Summary: "List the organizations the caller is a member of", run: (*call).listOrgs},
 		{
-			Mode: "orgs", Action: "new", Mutating: true, Params: fields,
+			Mode: "orgs", Action: "new", Mutating: true, Additive: true, Params: fields,
 			Summary: "Create an organization; the caller becomes its admin (title defaults to \"New Organization\", path to the title's slug)",
 			run:     (*call).newOrg,
 		},

@@ -176,7 +176,7 @@ func limitFrom(params map[string]string, def int) (int, error) {
 		return def, nil
 	}
 	n, err := parseCount(v)
-	if err != nil && allDigits(v) {
+	if err != nil && allDigits(v) && strings.Trim(v, "0") != "" {
 		n, err = domain.MaxLimit, nil
 	}
 	if err != nil || n == 0 {

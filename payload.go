@@ -17,3 +17,11 @@ func (e *Engine) PayloadLimit(ctx context.Context, apiKey string) int64 {
 	}
 	return e.cfg.Plans.MinPayload()
 }
+
+// CheckAPIKey returns an error with code invalid_api_key unless apiKey is
+// a key that exists and has not expired. It counts no request, so a
+// transport that serves one key (MCP) can check it at startup.
+func (e *Engine) CheckAPIKey(ctx context.Context, apiKey string) error {
+	_, _, err := e.authenticate(ctx, apiKey, e.now())
+	return err
+}

@@ -52,6 +52,9 @@ type ActionSpec struct {
 	Summary string
 	// Destructive actions delete data.
 	Destructive bool
+	// Additive actions only add records: they change and delete nothing
+	// that exists. auth is one, because it creates a key.
+	Additive bool
 
 	// ownTx makes the action run without a transaction from run: it opens
 	// its own, so that auth holds no connection while it runs bcrypt.
@@ -68,6 +71,16 @@ func (s *ActionSpec) Method() string {
 	}
 	return s.Mode + "." + s.Action
 }
+
+// ReadOnly reports whether the action writes nothing the caller could
+// notice: neither a mutating action nor auth, which creates a key. Reads
+// still count toward rate limits and usage.
+func (s *ActionSpec) ReadOnly() bool { return !s.Mutating && !s.Public }
+
+// Overwrites reports whether the action may change or delete existing
+// data, the sense of MCP's destructiveHint: a mutating action that is not
+// additive.
+func (s *ActionSpec) Overwrites() bool { return s.Mutating && !s.Additive }
 
 // AllParams returns the action's own parameters plus the shared ones it
 // accepts (limit, offset, dry_run).
