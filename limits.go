@@ -29,8 +29,11 @@ type usageCounter struct {
 	mu    sync.Mutex
 	users map[int64]*userWindow
 
-	// pending holds counts not yet written to storage, by key id.
+	// pending holds counts not yet written to storage, by key id, and
+	// userKeys the keys in pending of each user, so a user's counts are
+	// found without a walk over every user's.
 	pending  map[int64]*keyCounts
+	userKeys map[int64]map[int64]struct{}
 	lastUsed map[int64]time.Time
 }
 
@@ -51,6 +54,7 @@ func newUsageCounter() *usageCounter {
 	return &usageCounter{
 		users:    map[int64]*userWindow{},
 		pending:  map[int64]*keyCounts{},
+		userKeys: map[int64]map[int64]struct{}{},
 		lastUsed: map[int64]time.Time{},
 	}
 }
@@ -146,6 +150,7 @@ func (u *usageCounter) take() ([]domain.Usage, map[int64]time.Time) {
 	}
 	lastUsed := u.lastUsed
 	u.pending = map[int64]*keyCounts{}
+	u.userKeys = map[int64]map[int64]struct{}{}
 	u.lastUsed = map[int64]time.Time{}
 
 	// Drop windows of past days, so the map holds only active users.
@@ -184,6 +189,12 @@ func (u *usageCounter) addPending(keyID, userID int64, day string, n int64) {
 	if kc == nil {
 		kc = &keyCounts{userID: userID, days: map[string]int64{}}
 		u.pending[keyID] = kc
+		keys := u.userKeys[userID]
+		if keys == nil {
+			keys = map[int64]struct{}{}
+			u.userKeys[userID] = keys
+		}
+		keys[keyID] = struct{}{}
 	}
 	kc.days[day] += n
 }
@@ -208,10 +219,8 @@ func (u *usageCounter) pendingForUser(userID int64) map[int64]map[string]int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	out := map[int64]map[string]int64{}
-	for keyID, kc := range u.pending {
-		if kc.userID != userID {
-			continue
-		}
+	for keyID := range u.userKeys[userID] {
+		kc := u.pending[keyID]
 		byDay := make(map[string]int64, len(kc.days))
 		for day, n := range kc.days {
 			byDay[day] = n

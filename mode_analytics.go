@@ -2,7 +2,6 @@ package sharepanel
 
 import (
 	"encoding/hex"
-	"errors"
 	"sort"
 	"strconv"
 	"time"
@@ -100,7 +99,7 @@ func (c *call) analyticsOverview() (result, error) {
 		return result{}, err
 	}
 
-	u, err := c.usageReport(defaultUsageDays)
+	u, err := c.usageReport(defaultUsageDays, false)
 	if err != nil {
 		return result{}, err
 	}
@@ -148,7 +147,7 @@ func (c *call) analyticsUsage() (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	u, err := c.usageReport(days)
+	u, err := c.usageReport(days, true)
 	if err != nil {
 		return result{}, err
 	}
@@ -156,8 +155,9 @@ func (c *call) analyticsUsage() (result, error) {
 }
 
 // usageReport counts the caller's requests over the last days days, today
-// included. It adds the counts still in memory to the stored ones.
-func (c *call) usageReport(days int) (*usageReport, error) {
+// included. It adds the counts still in memory to the stored ones. Keys
+// lists the keys only if withKeys is set.
+func (c *call) usageReport(days int, withKeys bool) (*usageReport, error) {
 	end := c.now.UTC()
 	start := end.AddDate(0, 0, -(days - 1))
 	since := dayOf(start)
@@ -196,20 +196,36 @@ func (c *call) usageReport(days int) (*usageReport, error) {
 		out.TotalRequests += byDay[day]
 	}
 
-	// Name the keys that still exist; a key deleted since its requests
-	// were counted has no row and shows only in the totals.
-	for keyID, n := range byKey {
-		k, err := c.tx.FindAPIKeyByID(c.ctx, c.userID, keyID)
-		if err != nil {
-			if errors.Is(err, domain.ErrNotFound) {
-				continue
-			}
+	if withKeys && len(byKey) > 0 {
+		if err := c.nameKeys(out, byKey); err != nil {
 			return nil, err
 		}
-		out.Keys = append(out.Keys, keyUsageTotal{KeyID: k.ID, Name: k.Name, Prefix: k.Prefix, Requests: n})
 	}
 	sort.Slice(out.Keys, func(i, j int) bool { return out.Keys[i].KeyID < out.Keys[j].KeyID })
 	return out, nil
+}
+
+// nameKeys adds a row to r.Keys for each key of byKey that still exists;
+// a key deleted since its requests were counted shows only in the totals.
+// It reads the caller's keys a page at a time, because a user may have
+// many (every login creates one).
+func (c *call) nameKeys(r *usageReport, byKey map[int64]int64) error {
+	page := domain.Page{Limit: domain.MaxLimit}
+	for {
+		keys, total, err := c.tx.FindAPIKeys(c.ctx, c.userID, page)
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if n, ok := byKey[k.ID]; ok {
+				r.Keys = append(r.Keys, keyUsageTotal{KeyID: k.ID, Name: k.Name, Prefix: k.Prefix, Requests: n})
+			}
+		}
+		page.Offset += page.Limit
+		if page.Offset >= total || len(keys) == 0 {
+			return nil
+		}
+	}
 }
 
 // activityRow is one row of analytics activity. Hash and PrevHash are hex;

@@ -246,3 +246,37 @@ func TestAnalyticsRejectsEmptyNumbers(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageCountsOnlyTheCallersKeys checks the unflushed counts, which
+// the fixture never writes to storage, per user and per key.
+func TestUsageCountsOnlyTheCallersKeys(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	annID, ann := f.user("ann@example.com", "pro")
+	_, bob := f.user("bob@example.com", "pro")
+	second, err := f.e.IssueAPIKey(ctx, annID, "second", true, true, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		wantOK(t, f.do(bob, "profile", "view", nil))
+	}
+	wantOK(t, f.do(second, "profile", "view", nil))
+
+	resp := f.do(ann, "analytics", "usage", map[string]string{"period": "1"})
+	wantOK(t, resp)
+	var d struct {
+		Total int64 `json:"total_requests"`
+		Keys  []struct {
+			Name     string `json:"name"`
+			Requests int64  `json:"requests"`
+		} `json:"keys"`
+	}
+	data(t, resp, &d)
+	if d.Total != 2 {
+		t.Errorf("total_requests %d, want 2 (one per key of ann)", d.Total)
+	}
+	if len(d.Keys) != 2 || d.Keys[0].Name != "test" || d.Keys[0].Requests != 1 || d.Keys[1].Name != "second" || d.Keys[1].Requests != 1 {
+		t.Errorf("keys %+v, want test and second with 1 request each", d.Keys)
+	}
+}
