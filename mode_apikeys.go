@@ -13,7 +13,7 @@ import (
 )
 
 func apiKeyActions() []*ActionSpec {
-	keyID := Param{Name: "key_id", Type: TypeInt, Required: true, Description: "API key ID"}
+	keyID := Param{Name: "key_id", Type: TypeInt, Required: true, Min: 1, Description: "API key ID"}
 	return []*ActionSpec{
 		{Mode: "api_keys", Action: "list", List: true, Summary: "List the caller's API keys (prefix only, never the key)", run: (*call).listKeys},
 		{

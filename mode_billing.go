@@ -24,7 +24,7 @@ func billingActions() []*ActionSpec {
 		},
 		{
 			Mode: "billing", Action: "invoice",
-			Params:  []Param{{Name: "invoice_id", Type: TypeInt, Required: true, Description: "Invoice ID"}},
+			Params:  []Param{{Name: "invoice_id", Type: TypeInt, Required: true, Min: 1, Description: "Invoice ID"}},
 			Summary: "Show one of the caller's invoices with its line items",
 			run:     (*call).viewInvoice,
 		},

@@ -40,7 +40,7 @@ func instanceActions() []*ActionSpec {
 		{
 			Mode: "instances", Action: "update_status", Mutating: true,
 			Params: []Param{
-				{Name: "instance_id", Type: TypeInt, Required: true, Description: "Instance ID"},
+				{Name: "instance_id", Type: TypeInt, Required: true, Min: 1, Description: "Instance ID"},
 				{Name: "status", Type: TypeString, Required: true, Enum: instanceStatuses, Description: "New status: active, sleep or dead"},
 			},
 			Summary: "Set one instance's status",

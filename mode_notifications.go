@@ -18,7 +18,7 @@ func notificationActions() []*ActionSpec {
 		{Mode: "notifications", Action: "unread_count", Summary: "Count the caller's unread notifications", run: (*call).unreadCount},
 		{
 			Mode: "notifications", Action: "mark_read", Mutating: true,
-			Params:  []Param{{Name: "notification_id", Type: TypeInt, Description: "Notification ID; omit it to mark every notification as read"}},
+			Params:  []Param{{Name: "notification_id", Type: TypeInt, Min: 1, Description: "Notification ID; omit it to mark every notification as read"}},
 			Summary: "Mark one notification, or all of the caller's, as read",
 			run:     (*call).markRead,
 		},

@@ -11,7 +11,7 @@ import (
 )
 
 func orgActions() []*ActionSpec {
-	orgID := Param{Name: "org_id", Type: TypeInt, Required: true, Description: "Organization ID"}
+	orgID := Param{Name: "org_id", Type: TypeInt, Required: true, Min: 1, Description: "Organization ID"}
 	fields := []Param{
 		{Name: "title", Type: TypeString, MaxLen: domain.MaxTitleLen, Description: "Organization title"},
 		{Name: "path", Type: TypeString, MaxLen: domain.MaxPathLen, Description: "URL path: lowercase letters, digits and single hyphens"},

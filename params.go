@@ -1,6 +1,8 @@
 package sharepanel
 
 import (
+	"errors"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,6 +78,10 @@ func checkValue(p Param, value string) error {
 		if n, err := parseCount(value); err != nil || n < p.Min || n > p.Max {
 			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be an integer from %d to %d", p.Name, p.Min, p.Max)
 		}
+	case p.Type == TypeInt && p.Min == 1:
+		if n, err := parseCount(value); err != nil || n == 0 {
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be a positive integer", p.Name)
+		}
 	case p.Type == TypeInt:
 		if _, err := parseCount(value); err != nil {
 			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: must be a non-negative integer", p.Name)
@@ -111,15 +117,18 @@ func findParam(params []Param, name string) (Param, bool) {
 	return Param{}, false
 }
 
-// parseCount parses a decimal integer of at most 18 digits with no sign.
+// parseCount parses a decimal integer with no sign and at most 18
+// significant digits; leading zeros do not count.
 func parseCount(s string) (int64, error) {
-	if s == "" || len(s) > 18 {
+	if !allDigits(s) {
 		return 0, strconv.ErrSyntax
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, strconv.ErrSyntax
-		}
+	s = strings.TrimLeft(s, "0")
+	if len(s) > 18 {
+		return 0, strconv.ErrRange
+	}
+	if s == "" {
+		return 0, nil
 	}
 	return strconv.ParseInt(s, 10, 64)
 }
@@ -146,7 +155,7 @@ func parseTime(s string) (time.Time, error) {
 }
 
 // maxOffset is the largest offset a list accepts.
-const maxOffset = 1 << 31
+const maxOffset = math.MaxInt32
 
 // pageFrom reads limit and offset. A limit over the maximum is capped; a
 // limit of 0 is rejected.
@@ -176,7 +185,7 @@ func limitFrom(params map[string]string, def int) (int, error) {
 		return def, nil
 	}
 	n, err := parseCount(v)
-	if err != nil && allDigits(v) && strings.Trim(v, "0") != "" {
+	if errors.Is(err, strconv.ErrRange) {
 		n, err = domain.MaxLimit, nil
 	}
 	if err != nil || n == 0 {

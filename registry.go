@@ -26,7 +26,8 @@ type Param struct {
 	MaxLen int
 	// Enum lists the allowed values of a string parameter, if limited.
 	Enum []string
-	// Min and Max bound an integer parameter when Max is not zero.
+	// Min and Max bound an integer parameter when Max is not zero. Min 1
+	// alone marks a positive integer, such as an id.
 	Min, Max    int64
 	Description string
 }
