@@ -30,7 +30,7 @@ func billingActions() []*ActionSpec {
 		},
 		{Mode: "billing", Action: "transactions", List: true, Summary: "List every change of the caller's balance, newest first, with the balance after it", run: (*call).listTransactions},
 		{Mode: "billing", Action: "purchases", List: true, Summary: "List the caller's purchases, newest first", run: (*call).listPurchases},
-		{Mode: "billing", Action: "plans", Summary: "List the plans with their prices and limits", run: (*call).listPlans},
+		{Mode: "billing", Action: "plans", List: true, Summary: "List the plans with their prices and limits, in catalog order", run: (*call).listPlans},
 	}
 }
 
@@ -170,16 +170,21 @@ type planRow struct {
 	Current         bool         `json:"current"`
 }
 
+// listPlans pages the catalog like any other list, so that clients read
+// every list the same way.
 func (c *call) listPlans() (result, error) {
-	rows := make([]planRow, 0, len(c.e.cfg.Plans))
-	for _, p := range c.e.cfg.Plans {
+	plans := c.e.cfg.Plans
+	first := min(c.page.Offset, len(plans))
+	last := min(first+c.page.Limit, len(plans))
+	rows := make([]planRow, 0, last-first)
+	for _, p := range plans[first:last] {
 		rows = append(rows, planRow{
 			Name: p.Name, Price: p.Price, Currency: currency,
 			DailyRequests: p.DailyRequests, PerMinute: p.PerMinute, MaxPayloadBytes: p.MaxPayloadBytes,
 			OrgLimit: p.OrgLimit, InstanceLimit: p.InstanceLimit, Current: p.Name == c.plan.Name,
 		})
 	}
-	return result{message: domain.MsgPlans, data: rows}, nil
+	return c.listResult(domain.MsgPlans, rows, len(plans)), nil
 }
 
 // notFoundAs turns a storage not-found error into the API's error with
