@@ -16,8 +16,8 @@ import (
 // This file contains the typed methods that change balances and create
 // invoices and notifications. The public API only reads these records, and
 // the embedding application (or the CLI's admin verbs) writes them. Each
-// method writes its records, its activity entry and any balance change in
-// one transaction.
+// method writes its records and any balance change in one transaction,
+// with an activity entry for every balance change and invoice.
 
 // Limits on the amounts and texts of billing records.
 const (

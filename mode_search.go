@@ -30,7 +30,9 @@ func searchActions() []*ActionSpec {
 
 // searchData is the data of mode search. Results and Totals have one
 // entry per kind searched: every kind, or the one named by type. Each
-// kind lists at most limit matches by id ascending; Totals counts all.
+// kind lists at most limit matches in the order of its list action (orgs
+// and instances oldest first, invoices and notifications newest first),
+// and Totals counts all of them.
 type searchData struct {
 	Query   string         `json:"query"`
 	Total   int            `json:"total"`

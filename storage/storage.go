@@ -60,7 +60,10 @@ type Tx interface {
 
 // Users stores accounts. Emails are unique case-insensitively.
 type Users interface {
-	// CreateUser inserts u and sets u.ID. ErrConflict if the email is taken.
+	// CreateUser inserts u and sets u.ID. ErrConflict if the email is
+	// taken. It stores Balance as given: the Engine passes 0 and records
+	// an opening balance with AddTransaction, because a balance without
+	// transactions is what Engine.Verify reports as broken.
 	CreateUser(ctx context.Context, u *domain.User) error
 	FindUserByID(ctx context.Context, id int64) (*domain.User, error)
 	// FindUserByEmail matches the email case-insensitively.
@@ -291,9 +294,9 @@ type Notifications interface {
 
 // Search finds a user's own records whose text contains a query.
 //
-// Matching is by substring, case-insensitively after Unicode simple case
-// folding of both sides (as strings.ToLower does); q is not a pattern, so
-// "%" and "_" match themselves. Each method returns at most limit rows, in
+// Matching is by substring after strings.ToLower of both sides, so it
+// ignores case for most scripts (but not, say, final sigma against
+// capital sigma). q is not a pattern: "%" and "_" match themselves. Each method returns at most limit rows, in
 // the order of the matching list (orgs and instances by id ascending,
 // invoices and notifications newest first), and the number of all
 // matches.
