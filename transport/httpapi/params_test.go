@@ -87,7 +87,7 @@ func TestParameterSources(t *testing.T) {
 			{name: "json strings", method: "POST", contentType: jsonCT, body: fmt.Sprintf(`{"mode":"auth","email":%q,"password":%q}`, adaEmail, adaPassword), want: loggedIn},
 			{name: "json with charset", method: "POST", contentType: "application/json; charset=utf-8", body: fmt.Sprintf(`{"mode":"auth","email":%q,"password":%q}`, adaEmail, adaPassword), want: loggedIn},
 			{name: "json number", method: "POST", contentType: jsonCT, body: fmt.Sprintf(`{"mode":"orgs","action":"view","apikey":%q,"org_id":%d}`, ada.key, org.OrgID), want: want{200, "", domain.MsgOrgViewed}},
-			{name: "json number keeps literal text", method: "POST", contentType: jsonCT, body: fmt.Sprintf(`{"mode":"orgs","action":"view","apikey":%q,"org_id":1.0}`, ada.key), want: want{400, "invalid_parameter", "Invalid org_id: must be a non-negative integer"}},
+			{name: "json number keeps literal text", method: "POST", contentType: jsonCT, body: fmt.Sprintf(`{"mode":"orgs","action":"view","apikey":%q,"org_id":1.0}`, ada.key), want: want{400, "invalid_parameter", "Invalid org_id: must be a positive integer"}},
 			{name: "json boolean", method: "POST", contentType: jsonCT, body: fmt.Sprintf(`{"mode":"instances","action":"delete_dead","apikey":%q,"dry_run":true}`, ada.key), want: want{200, "", domain.MsgDeadDeleted(1) + domain.MsgDryRunNoteSuffix}},
 			{name: "json null is omitted", method: "POST", contentType: jsonCT, body: fmt.Sprintf(`{"mode":"auth","email":%q,"password":%q,"extra":null}`, adaEmail, adaPassword), want: loggedIn},
 			{name: "json empty object", method: "POST", query: "mode=auth", contentType: jsonCT, body: `{}`, want: want{400, "missing_parameter", domain.MsgEmailPasswordNeeded}},
