@@ -35,7 +35,6 @@ package testscripts
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -46,12 +45,10 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -70,10 +67,7 @@ func TestMain(m *testing.M) {
 // runSharepanel is the sharepanel command as the test binary runs it when
 // a script executes "sharepanel": the same code as cmd/sharepanel's main.
 func runSharepanel() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(cli.Main())
 }
 
 // TestScripts runs the API scenarios over HTTP.

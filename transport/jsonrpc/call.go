@@ -45,17 +45,13 @@ func (c *conn) handleInline(req *request) (rep *reply, done bool) {
 
 // useKey sets the key that later requests of the connection use when
 // they carry none. It checks only the key's format, so a key that no
-// account has is rejected by the first request that uses it.
+// account has is rejected by the first request that uses it. Its params
+// are the key alone, in apikey or api_key; any other member, or the key
+// in both, is an unknown_parameter error.
 func (c *conn) useKey(req *request) *reply {
 	requestID := newRequestID()
-	cp, derr := splitParams(req.params)
-	switch {
-	case derr != nil:
-	case len(cp.params) > 0:
-		derr = unknownParam(cp.params)
-	case cp.apiKey == "":
-		derr = &domain.Error{Code: domain.CodeMissingParameter, Message: "API key is required: send it in apikey"}
-	case !domain.ValidAPIKeyFormat(cp.apiKey):
+	key, derr := useKeyParams(req.params)
+	if derr == nil && !domain.ValidAPIKeyFormat(key) {
 		derr = &domain.Error{Code: domain.CodeInvalidAPIKey, Message: domain.MsgInvalidAPIKey}
 	}
 	if derr != nil {
@@ -64,9 +60,33 @@ func (c *conn) useKey(req *request) *reply {
 		return c.s.replyTo(req.id, &resp)
 	}
 
-	c.sessionKey = cp.apiKey
+	c.sessionKey = key
 	c.s.log.Info("rpc request", "transport", "jsonrpc", "method", req.method, "status", http.StatusOK, "request_id", requestID)
 	return c.s.result(req.id, &Result{Message: MsgKeySet, RequestID: requestID, Timestamp: timestamp()})
+}
+
+// useKeyParams returns the key from session.use_key's params.
+func useKeyParams(raw json.RawMessage) (string, *domain.Error) {
+	params, derr := StringParams(raw)
+	if derr != nil {
+		return "", derr
+	}
+	key, inAPIKey := params[memberAPIKey]
+	altKey, inAlt := params[memberAPIKeyAlt]
+	delete(params, memberAPIKey)
+	delete(params, memberAPIKeyAlt)
+	switch {
+	case len(params) > 0:
+		return "", unknownParam(params)
+	case inAPIKey && inAlt:
+		return "", domain.Errorf(domain.CodeUnknownParameter, "Unknown parameter: %s. Send the key once, in %s or in %s", memberAPIKeyAlt, memberAPIKey, memberAPIKeyAlt)
+	case inAlt:
+		key = altKey
+	}
+	if key == "" {
+		return "", &domain.Error{Code: domain.CodeMissingParameter, Message: "API key is required: send it in apikey"}
+	}
+	return key, nil
 }
 
 // discover returns the OpenRPC document. It takes no parameters.
@@ -100,28 +120,33 @@ func unknownParam(params map[string]string) *domain.Error {
 // carry none. It returns nil for a notification.
 func (c *conn) call(req *request, sessionKey string) *reply {
 	start := time.Now()
-	resp, known := c.s.callEngine(c.ctx, req, sessionKey)
+	resp, known, maxBytes := c.s.callEngine(c.ctx, req, sessionKey)
 	c.s.logCall(req.method, known, &resp, time.Since(start))
 	if req.notification {
 		return nil
 	}
-	return c.s.replyTo(req.id, &resp)
+	rep := c.s.replyTo(req.id, &resp)
+	if maxBytes > 0 && rep.Error != nil {
+		rep.Error.Data.MaxBytes = maxBytes
+	}
+	return rep
 }
 
 // callEngine turns a request into a sharepanel.Request and runs it.
 // known reports whether the method names an action of the Engine.
-func (s *Server) callEngine(ctx context.Context, req *request, sessionKey string) (resp sharepanel.Response, known bool) {
+// maxBytes is the payload cap that the request exceeded, or 0.
+func (s *Server) callEngine(ctx context.Context, req *request, sessionKey string) (resp sharepanel.Response, known bool, maxBytes int64) {
 	requestID := newRequestID()
 	mode, action, _ := strings.Cut(req.method, ".")
 	if _, found := s.engine.Lookup(mode, action); !found {
 		// The Engine rejects the method before it reads anything else,
 		// with the same message as over HTTP.
-		return s.engine.Handle(ctx, sharepanel.Request{Mode: mode, Action: action, RequestID: requestID}), false
+		return s.engine.Handle(ctx, sharepanel.Request{Mode: mode, Action: action, RequestID: requestID}), false, 0
 	}
 
 	cp, derr := splitParams(req.params)
 	if derr != nil {
-		return s.engine.ErrorResponse(requestID, derr), true
+		return s.engine.ErrorResponse(requestID, derr), true, 0
 	}
 
 	// A key in the params may belong to a plan with a smaller payload cap
@@ -129,7 +154,7 @@ func (s *Server) callEngine(ctx context.Context, req *request, sessionKey string
 	if cp.apiKey != "" && cp.apiKey != sessionKey && int64(req.size) > s.minPayload {
 		if limit := s.engine.PayloadLimit(ctx, cp.apiKey); int64(req.size) > limit {
 			resp := s.engine.ErrorResponse(requestID, &domain.Error{Code: domain.CodePayloadTooLarge, Message: domain.MsgPayloadTooLarge})
-			return resp, true
+			return resp, true, limit
 		}
 	}
 
@@ -145,7 +170,7 @@ func (s *Server) callEngine(ctx context.Context, req *request, sessionKey string
 		ClientAddr:     s.clientAddr,
 		IdempotencyKey: cp.idempotencyKey,
 		RequestID:      requestID,
-	}), true
+	}), true, 0
 }
 
 // replyTo builds the reply for an Engine response.

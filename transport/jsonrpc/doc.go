@@ -10,14 +10,21 @@
 // the place of the action (stats.overview), and mode auth has no action
 // (auth). rpc.discover returns an OpenRPC document of every method, built
 // from Engine.Actions, the registry the Engine dispatches with.
-// session.use_key sets the API key for the rest of the connection.
+// session.use_key sets the API key for the rest of the connection. Its
+// params hold the key alone, in apikey or api_key; any other member, or
+// the key in both, is rejected with unknown_parameter, as rpc.discover
+// rejects every member.
 //
 // params is an object with the HTTP API's parameter names. A string is
 // taken as it is, a number as its literal text, a boolean as "true" or
-// "false", and null as an absent parameter. An array or object value, or
-// params that are not an object, is rejected with -32602 before the
-// Engine runs, so nothing is written. When a name repeats, its first value
-// counts.
+// "false", and null as an absent parameter, so notification_id: null in
+// notifications.mark_read marks every notification read. An array or
+// object value, or params that are not an object, is rejected with -32602
+// before the Engine runs, so nothing is written. When a name repeats
+// inside params, its first value counts, as in the HTTP API. A request
+// object whose own members repeat a name (two methods, two ids) is
+// rejected with -32600, because JSON decoders disagree on which one
+// counts. Its reply has id null if the id is the repeated member.
 //
 // The key goes in the apikey (or api_key) member of params. Without it, the
 // key set by session.use_key is used. An idempotency_key member does what
@@ -40,6 +47,9 @@
 // depends only on the API's code:
 //
 //	-32700  parse_error              the line is not JSON, or not UTF-8
+//	                                 (a \u escape of an unpaired UTF-16
+//	                                 surrogate, such as \udc00, counts as
+//	                                 not UTF-8)
 //	-32600  invalid_request          not a JSON-RPC 2.0 request object
 //	-32601  invalid_mode,            unknown method
 //	        invalid_action
@@ -84,7 +94,16 @@
 // smallest cap in the plan catalog (1 MiB with the default plans), as the
 // HTTP API does for a body whose key is inside it. A request whose own
 // apikey belongs to a plan with a smaller cap than the line was read with
-// gets -32009 too.
+// gets -32009 too, with that plan's cap in max_bytes.
+//
+// A UTF-8 byte order mark (EF BB BF) at the very start of the input is
+// dropped. Anywhere else, such as at the start of a later line, it makes
+// the line -32700.
+//
+// encoding/json turns a \u escape of an unpaired surrogate into U+FFFD
+// without an error. The server instead rejects the line with -32700, the
+// error for raw invalid UTF-8, so such text is never stored. The HTTP API
+// rejects the same JSON body with invalid_parameter.
 //
 // # Logging
 //

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
@@ -84,8 +85,8 @@ func parseRequest(raw json.RawMessage) (*request, json.RawMessage, string) {
 	if len(raw) == 0 || raw[0] != '{' {
 		return nil, nullID, "Invalid request: send a JSON object with jsonrpc, method and optional params and id"
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &members); err != nil {
+	members, duplicate, ok := objectMembers(raw)
+	if !ok {
 		return nil, nullID, "Invalid request: send a JSON object with jsonrpc, method and optional params and id"
 	}
 
@@ -99,6 +100,16 @@ func parseRequest(raw json.RawMessage) (*request, json.RawMessage, string) {
 		req.id, answerID = id, id
 	} else {
 		req.notification = true
+	}
+
+	// Decoders disagree on which of two members with one name counts, so
+	// a request with a repeated member is ambiguous and runs nowhere. When
+	// the repeated member is the id, the reply cannot name the request.
+	if duplicate != "" {
+		if duplicate == "id" {
+			answerID = nullID
+		}
+		return nil, answerID, "Invalid request: member " + printable(duplicate) + " appears more than once"
 	}
 
 	var version string
@@ -119,6 +130,42 @@ func parseRequest(raw json.RawMessage) (*request, json.RawMessage, string) {
 		req.params = params
 	}
 	return req, nil, ""
+}
+
+// objectMembers splits a JSON object into its members. duplicate is the
+// first name that occurs twice, or "" if none does, and members then keeps
+// the first value of that name. ok is false if raw is not one object.
+func objectMembers(raw json.RawMessage) (members map[string]json.RawMessage, duplicate string, ok bool) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, "", false
+	}
+	members = make(map[string]json.RawMessage, 4)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", false
+		}
+		name, isString := tok.(string)
+		if !isString {
+			return nil, "", false
+		}
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, "", false
+		}
+		if _, seen := members[name]; seen {
+			if duplicate == "" {
+				duplicate = name
+			}
+			continue
+		}
+		members[name] = value
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, "", false
+	}
+	return members, duplicate, true
 }
 
 // validID reports whether a raw id is a string, a number or null.
@@ -181,6 +228,11 @@ func StringParams(raw json.RawMessage) (map[string]string, *domain.Error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return params, nil
 	}
+	// encoding/json replaces invalid UTF-8 and unpaired surrogate escapes
+	// with U+FFFD, so both are checked first.
+	if !utf8.Valid(raw) || hasLoneSurrogate(raw) {
+		return nil, errParamsNotUTF8
+	}
 
 	// Tokens instead of a map, so that the first of two members with the
 	// same name counts.
@@ -230,10 +282,20 @@ func StringParams(raw json.RawMessage) (map[string]string, *domain.Error) {
 	return params, nil
 }
 
-var errParamsNotObject = &domain.Error{
-	Code:    domain.CodeInvalidParameter,
-	Message: "Invalid params: send an object of named parameters",
-}
+var (
+	errParamsNotObject = &domain.Error{
+		Code:    domain.CodeInvalidParameter,
+		Message: "Invalid params: send an object of named parameters",
+	}
+	errParamsNotUTF8 = &domain.Error{
+		Code:    domain.CodeInvalidParameter,
+		Message: "Invalid params: not valid UTF-8",
+	}
+)
+
+// msgLoneSurrogate is the parse error of a message with an unpaired
+// surrogate escape.
+const msgLoneSurrogate = `Parse error: the message is not valid Unicode, because a \u escape is an unpaired UTF-16 surrogate`
 
 // printable shortens a client-chosen parameter name for a message and
 // quotes it if it is not clean text.
@@ -245,4 +307,69 @@ func printable(name string) string {
 		return strconv.Quote(strings.ToValidUTF8(name, "?"))
 	}
 	return name
+}
+
+// hasLoneSurrogate reports whether a JSON text has a \u escape of a UTF-16
+// surrogate (U+D800 to U+DFFF) that is not a high surrogate followed by
+// a low one. encoding/json decodes such an escape to U+FFFD without an
+// error, so the transport checks for it to reject it like invalid UTF-8.
+// Malformed escapes are left to the decoder.
+func hasLoneSurrogate(text []byte) bool {
+	if !bytes.Contains(text, []byte(`\u`)) {
+		return false
+	}
+	inString := false
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if !inString {
+			inString = c == '"'
+			continue
+		}
+		switch {
+		case c == '"':
+			inString = false
+		case c != '\\' || i+1 >= len(text):
+		case text[i+1] != 'u':
+			i++ // skip the escaped character, which may be a quote
+		default:
+			r, ok := hex4(text, i+2)
+			if !ok {
+				i++
+				continue
+			}
+			i += 5 // the last hex digit
+			switch {
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return true
+			case r >= 0xD800 && r <= 0xDBFF:
+				low, ok := hex4(text, i+3)
+				if !ok || text[i+1] != '\\' || text[i+2] != 'u' || low < 0xDC00 || low > 0xDFFF {
+					return true
+				}
+				i += 6
+			}
+		}
+	}
+	return false
+}
+
+// hex4 parses the four hex digits at text[at:at+4].
+func hex4(text []byte, at int) (rune, bool) {
+	if at < 0 || at+4 > len(text) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range text[at : at+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }

@@ -36,7 +36,12 @@ type Method struct {
 	Result         ContentDescriptor   `json:"result"`
 
 	// ReadOnly and Destructive are OpenRPC extensions with the hints that
-	// the MCP server gives its tools.
+	// the MCP server gives its tools. ReadOnly is true for a method that
+	// writes nothing the caller could notice, so false for auth, which
+	// creates a key. Destructive is true for a method that may change or
+	// delete existing data, as MCP's destructiveHint means, and false for
+	// reads and for methods that only add records (orgs.new,
+	// api_keys.create, auth).
 	ReadOnly    bool `json:"x-read-only"`
 	Destructive bool `json:"x-destructive"`
 }
@@ -94,8 +99,8 @@ func actionMethod(spec *sharepanel.ActionSpec) Method {
 		Description:    actionDescription(spec),
 		ParamStructure: "by-name",
 		Result:         resultDescriptor(spec.List),
-		ReadOnly:       !spec.Mutating,
-		Destructive:    spec.Destructive,
+		ReadOnly:       spec.ReadOnly(),
+		Destructive:    spec.Overwrites(),
 	}
 	for _, p := range spec.AllParams() {
 		m.Params = append(m.Params, ContentDescriptor{
@@ -129,6 +134,8 @@ func actionDescription(spec *sharepanel.ActionSpec) string {
 		return "Needs no API key."
 	case spec.Destructive:
 		return "Deletes data. Needs a key with write permission."
+	case spec.Additive:
+		return "Adds data and changes nothing that exists. Needs a key with write permission."
 	case spec.Mutating:
 		return "Changes data. Needs a key with write permission."
 	}
@@ -144,7 +151,20 @@ func ParamSchema(p sharepanel.Param) map[string]any {
 	switch p.Type {
 	case sharepanel.TypeInt:
 		schema["type"] = "integer"
-		schema["minimum"] = 0
+		switch {
+		case p.Max != 0:
+			schema["minimum"] = p.Min
+			schema["maximum"] = p.Max
+		case p.Min > 0:
+			schema["minimum"] = p.Min
+		case p.Name == "offset":
+			schema["minimum"] = 0
+		default:
+			// The other integers are ids and limit, which the Engine
+			// rejects as 0. A limit over its cap is capped, not rejected,
+			// so no maximum is given.
+			schema["minimum"] = 1
+		}
 	case sharepanel.TypeBool:
 		schema["type"] = "boolean"
 	case sharepanel.TypeTime:

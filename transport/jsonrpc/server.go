@@ -192,9 +192,18 @@ const (
 	lineTooLong                        // over the limit; skipped to its end
 )
 
-// readLoop reads lines until EOF and handles each one.
+// byteOrderMark is the UTF-8 encoding of U+FEFF, which some Windows
+// editors and tools write at the start of a text file.
+const byteOrderMark = "\xef\xbb\xbf"
+
+// readLoop reads lines until EOF and handles each one. It drops a byte
+// order mark at the start of the input. Anywhere else, the mark is text
+// outside a JSON value and makes its line a parse error.
 func (c *conn) readLoop(r io.Reader) error {
 	br := bufio.NewReaderSize(r, readBufferSize)
+	if start, err := br.Peek(len(byteOrderMark)); err == nil && string(start) == byteOrderMark {
+		br.Discard(len(byteOrderMark))
+	}
 	for {
 		limit := c.lineLimit()
 		line, status, err := readLine(br, limit)
@@ -284,6 +293,10 @@ func (c *conn) handleLine(line []byte, unterminated bool) {
 			msg = "Parse error: the input ended in the middle of a message"
 		}
 		c.write(c.s.protocolError(nullID, CodeParseError, nameParseError, msg))
+		return
+	}
+	if hasLoneSurrogate(line) {
+		c.write(c.s.protocolError(nullID, CodeParseError, nameParseError, msgLoneSurrogate))
 		return
 	}
 	if line[0] == '[' {

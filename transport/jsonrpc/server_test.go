@@ -249,6 +249,40 @@ func TestSessionUseKey(t *testing.T) {
 	wantError(t, byID["6"], "6", -32001, "invalid_api_key", 401)
 }
 
+func TestSessionUseKeyRejectsOtherMembers(t *testing.T) {
+	f := newFixture(t)
+	key := f.user("ann@example.com", "free", true, true)
+	tests := []struct {
+		name    string
+		params  string
+		message string
+	}{
+		{name: "idempotency key", params: `{"apikey":"` + key + `","idempotency_key":"k1"}`, message: "Unknown parameter: idempotency_key"},
+		{name: "key twice", params: `{"apikey":"` + key + `","api_key":"` + key + `"}`, message: "Unknown parameter: api_key. Send the key once, in apikey or in api_key"},
+		{name: "other name", params: `{"api_key":"` + key + `","colour":"blue"}`, message: "Unknown parameter: colour"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			lines := f.serve(`{"jsonrpc":"2.0","id":1,"method":"session.use_key","params":` + tt.params + "}\n" +
+				`{"jsonrpc":"2.0","id":2,"method":"profile.view"}` + "\n")
+			byID := repliesByID(t, lines)
+			r := wantError(t, byID["1"], "1", jsonrpc.CodeInvalidParams, "unknown_parameter", 400)
+			if r.Error.Message != tt.message {
+				t.Errorf("message %q, want %q", r.Error.Message, tt.message)
+			}
+			// The key was not set.
+			wantError(t, byID["2"], "2", -32001, "invalid_api_key", 401)
+		})
+	}
+
+	// api_key alone sets the key.
+	lines := f.serve(`{"jsonrpc":"2.0","id":1,"method":"session.use_key","params":{"api_key":"` + key + `"}}` + "\n" +
+		`{"jsonrpc":"2.0","id":2,"method":"profile.view"}` + "\n")
+	byID := repliesByID(t, lines)
+	wantResult(t, byID["1"], "1")
+	wantResult(t, byID["2"], "2")
+}
+
 func TestProtocolErrors(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -274,6 +308,13 @@ func TestProtocolErrors(t *testing.T) {
 		{name: "array param", line: `{"jsonrpc":"2.0","id":3,"method":"orgs.list","params":{"limit":[1]}}`, id: "3", code: -32602, errKey: "invalid_parameter", status: 400},
 		{name: "unknown param", line: `{"jsonrpc":"2.0","id":3,"method":"orgs.list","params":{"colour":"blue"}}`, id: "3", code: -32602, errKey: "unknown_parameter", status: 400},
 		{name: "discover with params", line: `{"jsonrpc":"2.0","id":3,"method":"rpc.discover","params":{"x":1}}`, id: "3", code: -32602, errKey: "unknown_parameter", status: 400},
+		{name: "method twice", line: `{"jsonrpc":"2.0","id":7,"method":"orgs.list","method":"orgs.new","params":{"title":"Twice"}}`, id: "7", code: -32600, errKey: "invalid_request", status: 400},
+		{name: "id twice", line: `{"jsonrpc":"2.0","id":7,"id":8,"method":"orgs.new","params":{"title":"Twice"}}`, id: "null", code: -32600, errKey: "invalid_request", status: 400},
+		{name: "escaped name twice", line: `{"jsonrpc":"2.0","id":7,"method":"orgs.list","\u006dethod":"orgs.new","params":{"title":"Twice"}}`, id: "7", code: -32600, errKey: "invalid_request", status: 400},
+		{name: "params twice", line: `{"jsonrpc":"2.0","id":7,"method":"orgs.new","params":{"title":"One"},"params":{"title":"Two"}}`, id: "7", code: -32600, errKey: "invalid_request", status: 400},
+		{name: "lone low surrogate", line: `{"jsonrpc":"2.0","id":3,"method":"orgs.new","params":{"title":"x\udc00y"}}`, id: "null", code: -32700, errKey: "parse_error", status: 400},
+		{name: "lone high surrogate", line: `{"jsonrpc":"2.0","id":3,"method":"orgs.new","params":{"title":"x\ud800"}}`, id: "null", code: -32700, errKey: "parse_error", status: 400},
+		{name: "surrogate in name", line: `{"jsonrpc":"2.0","id":3,"method":"orgs.new","params":{"t\udc00":"x"}}`, id: "null", code: -32700, errKey: "parse_error", status: 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -296,6 +337,90 @@ func TestProtocolErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDuplicateMember(t *testing.T) {
+	f := newFixture(t)
+	lines := f.serve(`{"jsonrpc":"2.0","id":1,"method":"rpc.discover","method":"orgs.list"}` + "\n")
+	r := wantError(t, lines[0], "1", -32600, "invalid_request", 400)
+	if want := "Invalid request: member method appears more than once"; r.Error.Message != want {
+		t.Errorf("message %q, want %q", r.Error.Message, want)
+	}
+
+	// In a batch, only the request with the repeated member is rejected.
+	lines = f.serve(`[{"jsonrpc":"2.0","id":1,"jsonrpc":"2.0","method":"rpc.discover"},{"jsonrpc":"2.0","id":2,"method":"rpc.discover"}]` + "\n")
+	var replies []json.RawMessage
+	if err := json.Unmarshal([]byte(lines[0]), &replies); err != nil || len(replies) != 2 {
+		t.Fatalf("batch reply %s: want an array of 2 (%v)", lines[0], err)
+	}
+	wantError(t, string(replies[0]), "1", -32600, "invalid_request", 400)
+	wantResult(t, string(replies[1]), "2")
+}
+
+func TestSurrogateEscapes(t *testing.T) {
+	f := newFixture(t)
+	key := f.user("ann@example.com", "free", true, true)
+
+	lines := f.serve(`{"jsonrpc":"2.0","id":1,"method":"orgs.new","params":{"apikey":"` + key + `","title":"x\udc00y"}}` + "\n")
+	r := wantError(t, lines[0], "null", -32700, "parse_error", 400)
+	if want := `Parse error: the message is not valid Unicode, because a \u escape is an unpaired UTF-16 surrogate`; r.Error.Message != want {
+		t.Errorf("message %q, want %q", r.Error.Message, want)
+	}
+
+	// A pair of surrogates and an escaped backslash before "udc00" are
+	// valid text.
+	lines = f.serve(`{"jsonrpc":"2.0","id":2,"method":"orgs.new","params":{"apikey":"` + key + `","title":"smile \ud83d\ude00 \\udc00"}}` + "\n")
+	wantResult(t, lines[0], "2")
+	lines = f.serve(`{"jsonrpc":"2.0","id":3,"method":"orgs.view","params":{"apikey":"` + key + `","org_id":1}}` + "\n")
+	if r := wantResult(t, lines[0], "3"); !strings.Contains(string(r.Result.Data), `"title":"smile 😀 \\udc00"`) {
+		t.Errorf("orgs.view: data %s, want the title decoded", r.Result.Data)
+	}
+}
+
+func TestStringParamsRejectsLoneSurrogates(t *testing.T) {
+	tests := []struct {
+		name  string
+		raw   string
+		valid bool
+	}{
+		{name: "lone low", raw: `{"a":"\udc00"}`},
+		{name: "lone high at end", raw: `{"a":"x\ud800"}`},
+		{name: "high then text", raw: `{"a":"\ud800x\udc00"}`},
+		{name: "two highs", raw: `{"a":"\ud800\ud800"}`},
+		{name: "reversed pair", raw: `{"a":"\udc00\ud800"}`},
+		{name: "upper-case hex", raw: `{"a":"\uDFFF"}`},
+		{name: "in a name", raw: `{"\udc00":"a"}`},
+		{name: "raw invalid UTF-8", raw: "{\"a\":\"\xff\"}"},
+		{name: "pair", raw: `{"a":"\uD83D\uDE00"}`, valid: true},
+		{name: "escaped backslash", raw: `{"a":"\\udc00"}`, valid: true},
+		{name: "replacement character", raw: `{"a":"\ufffd"}`, valid: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, derr := jsonrpc.StringParams(json.RawMessage(tt.raw))
+			switch {
+			case tt.valid && derr != nil:
+				t.Errorf("StringParams(%s): %v, want no error", tt.raw, derr)
+			case !tt.valid && derr == nil:
+				t.Errorf("StringParams(%s): no error, want invalid_parameter", tt.raw)
+			case !tt.valid && derr.Code != domain.CodeInvalidParameter:
+				t.Errorf("StringParams(%s): code %s, want invalid_parameter", tt.raw, derr.Code)
+			}
+		})
+	}
+}
+
+func TestByteOrderMarkAtStart(t *testing.T) {
+	f := newFixture(t)
+	bom := "\xef\xbb\xbf"
+	lines := f.serve(bom + `{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}` + "\n" +
+		bom + `{"jsonrpc":"2.0","id":2,"method":"rpc.discover"}` + "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d replies, want 2: %q", len(lines), lines)
+	}
+	// Only the mark at the start of the input is dropped.
+	wantResult(t, lines[0], "1")
+	wantError(t, lines[1], "null", -32700, "parse_error", 400)
 }
 
 func TestWrongParamTypesWriteNothing(t *testing.T) {
@@ -343,7 +468,10 @@ func TestOversizeLine(t *testing.T) {
 	if !strings.Contains(r.Error.Message, "bio") {
 		t.Errorf("message %q, want it to name bio (its length limit, not the payload cap)", r.Error.Message)
 	}
-	wantError(t, byID["1"], "1", -32009, "payload_too_large", 413)
+	r = wantError(t, byID["1"], "1", -32009, "payload_too_large", 413)
+	if r.Error.Data.MaxBytes != 8<<10 {
+		t.Errorf("max_bytes %d for the free key in params, want %d", r.Error.Data.MaxBytes, 8<<10)
+	}
 }
 
 func TestEOFInTheMiddleOfAMessage(t *testing.T) {

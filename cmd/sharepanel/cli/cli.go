@@ -19,7 +19,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"github.com/sharepanel/sharepanel/domain"
 )
@@ -109,6 +111,18 @@ var verbs = []verb{
 	{name: "notify", run: runNotify},
 	{name: "credit", run: runCredit},
 	{name: "verify", run: runVerify},
+}
+
+// Main runs the command as a process: with os.Args, the standard streams,
+// and a context that SIGINT and SIGTERM cancel. It returns the exit code.
+// It ignores SIGPIPE, so that a write to a closed stdout fails with EPIPE
+// instead of killing the process: "sharepanel rpc | head" still writes
+// the usage counters and exits with its error on stderr.
+func Main() int {
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 
 // Run runs the sharepanel command with args (without the program name) and

@@ -44,7 +44,10 @@ func runRPC(ctx context.Context, e *env, args []string) error {
 	logger.Info("server started", "transport", "jsonrpc", "db", *db)
 	err = server.Serve(ctx, e.stdin, e.stdout)
 	reason := "end of input"
-	if ctx.Err() != nil {
+	switch {
+	case err != nil:
+		reason = err.Error()
+	case ctx.Err() != nil:
 		reason = context.Cause(ctx).Error()
 	}
 	logger.Info("server stopped", "transport", "jsonrpc", "reason", reason)

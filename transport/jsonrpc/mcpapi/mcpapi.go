@@ -3,26 +3,40 @@
 // Engine.Actions becomes one tool named MODE_ACTION, such as orgs_list or
 // instances_update_status (auth for mode auth). A tool's input schema is
 // the JSON Schema of the action's parameters. Its readOnlyHint is set
-// when the action changes no data, and its destructiveHint when it
-// deletes data.
+// when the action writes nothing (so not for auth, which creates a key),
+// and its destructiveHint when the action may change or delete existing
+// data. Actions that only add records (orgs_new, api_keys_create, auth)
+// and reads have destructiveHint false.
 //
 // Every call runs with the one API key of Options.APIKey, so rate limits
 // and the key's permissions apply exactly as over HTTP. Arguments map to
-// the API's string parameters as in transport/jsonrpc. A tool returns the
-// API's envelope as JSON text and as structured content; an API error
-// sets isError, so the model sees the message and can correct itself.
+// the API's string parameters as in transport/jsonrpc. Arguments larger
+// than the payload cap of the key's plan get payload_too_large, as a body
+// that large does over HTTP, and the action does not run.
+//
+// A tool returns the API's envelope as JSON text and as structured
+// content. An API error sets isError, so the model sees the message and
+// can correct itself. The envelope of rate_limited and login_throttled
+// errors adds retry_after in seconds, and that of payload_too_large adds
+// max_bytes.
+//
+// Transport serves the tools on a reader and writer such as stdin and
+// stdout, and finishes every request it has read before it reports the
+// end of the input.
 package mcpapi
 
 import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/sharepanel/sharepanel"
+	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/transport/jsonrpc"
 )
 
@@ -53,8 +67,9 @@ func New(e *sharepanel.Engine, opts Options) *mcp.Server {
 		opts.Version = "dev"
 	}
 	server := mcp.NewServer(&mcp.Implementation{Name: "sharepanel", Title: "SharePanel", Version: opts.Version}, nil)
+	minPayload := e.Plans().MinPayload()
 	for _, spec := range e.Actions() {
-		t := &tool{engine: e, spec: spec, opts: &opts}
+		t := &tool{engine: e, spec: spec, opts: &opts, minPayload: minPayload}
 		server.AddTool(t.definition(), t.call)
 	}
 	return server
@@ -72,6 +87,9 @@ type tool struct {
 	engine *sharepanel.Engine
 	spec   sharepanel.ActionSpec
 	opts   *Options
+	// minPayload is the smallest payload cap in the plan catalog. Smaller
+	// arguments need no look-up of the key's plan.
+	minPayload int64
 }
 
 // definition builds the tool's description, input schema and hints.
@@ -90,7 +108,7 @@ func (t *tool) definition() *mcp.Tool {
 	}
 
 	closedWorld := false
-	destructive := t.spec.Destructive
+	destructive := t.spec.Overwrites()
 	return &mcp.Tool{
 		Name:        ToolName(&t.spec),
 		Title:       t.spec.Summary,
@@ -98,11 +116,22 @@ func (t *tool) definition() *mcp.Tool {
 		InputSchema: schema,
 		Annotations: &mcp.ToolAnnotations{
 			Title:           t.spec.Summary,
-			ReadOnlyHint:    !t.spec.Mutating,
+			ReadOnlyHint:    t.spec.ReadOnly(),
 			DestructiveHint: &destructive,
 			OpenWorldHint:   &closedWorld,
 		},
 	}
+}
+
+// toolEnvelope is the API's envelope with the error details that HTTP
+// sends in headers and JSON-RPC in error data.
+type toolEnvelope struct {
+	sharepanel.Envelope
+	// RetryAfter is set on rate_limited and login_throttled errors, in
+	// whole seconds.
+	RetryAfter int64 `json:"retry_after,omitempty"`
+	// MaxBytes is set on payload_too_large errors: the cap in bytes.
+	MaxBytes int64 `json:"max_bytes,omitempty"`
 }
 
 // call runs the action with the tool call's arguments.
@@ -110,22 +139,14 @@ func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToo
 	start := time.Now()
 	requestID := newRequestID()
 
-	var resp sharepanel.Response
-	params, derr := jsonrpc.StringParams(req.Params.Arguments)
-	if derr != nil {
-		resp = t.engine.ErrorResponse(requestID, derr)
-	} else {
-		resp = t.engine.Handle(ctx, sharepanel.Request{
-			Mode:      t.spec.Mode,
-			Action:    t.spec.Action,
-			Params:    params,
-			APIKey:    t.opts.APIKey,
-			RequestID: requestID,
-		})
-	}
+	resp, maxBytes := t.run(ctx, req.Params.Arguments, requestID)
 	t.log(&resp, time.Since(start))
 
-	text, err := json.Marshal(resp.Envelope)
+	env := toolEnvelope{Envelope: resp.Envelope, MaxBytes: maxBytes}
+	if resp.Status == http.StatusTooManyRequests {
+		env.RetryAfter = retryAfterSeconds(resp.RetryAfter)
+	}
+	text, err := json.Marshal(env)
 	if err != nil {
 		resp = t.engine.ErrorResponse(requestID, err)
 		text, _ = json.Marshal(resp.Envelope)
@@ -135,6 +156,35 @@ func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToo
 		StructuredContent: json.RawMessage(text),
 		IsError:           resp.Status != 200,
 	}, nil
+}
+
+// run checks the size of the arguments and runs the action with them.
+// maxBytes is the payload cap that the arguments exceeded, or 0.
+func (t *tool) run(ctx context.Context, args json.RawMessage, requestID string) (resp sharepanel.Response, maxBytes int64) {
+	if size := int64(len(args)); size > t.minPayload {
+		if limit := t.engine.PayloadLimit(ctx, t.opts.APIKey); size > limit {
+			derr := &domain.Error{Code: domain.CodePayloadTooLarge, Message: domain.MsgPayloadTooLarge}
+			return t.engine.ErrorResponse(requestID, derr), limit
+		}
+	}
+	params, derr := jsonrpc.StringParams(args)
+	if derr != nil {
+		return t.engine.ErrorResponse(requestID, derr), 0
+	}
+	return t.engine.Handle(ctx, sharepanel.Request{
+		Mode:      t.spec.Mode,
+		Action:    t.spec.Action,
+		Params:    params,
+		APIKey:    t.opts.APIKey,
+		RequestID: requestID,
+	}), 0
+}
+
+// retryAfterSeconds rounds d up to whole seconds, at least 1, as the
+// Retry-After header of the HTTP API does.
+func retryAfterSeconds(d time.Duration) int64 {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return max(secs, 1)
 }
 
 // log writes the call's log line without the key or the arguments.
