@@ -25,7 +25,14 @@ type Transaction struct {
 	BalanceAfter Money
 	Description  string
 	CreatedAt    time.Time
+	// Reference is an optional key chosen by the caller, such as a
+	// payment provider's id, unique among the user's transactions, so
+	// that a retried change is recorded once. Empty means none.
+	Reference string
 }
+
+// MaxReferenceLen is the longest Transaction.Reference, in bytes.
+const MaxReferenceLen = 255
 
 // Invoice statuses.
 const (

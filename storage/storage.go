@@ -234,9 +234,14 @@ type InvoiceFilter struct {
 type Billing interface {
 	// AddTransaction adds t.Amount to the user's balance, stores t with
 	// the new balance in t.BalanceAfter, and sets t.ID. ErrNotFound if
-	// there is no such user. It fails, changing nothing, if the new
-	// balance would overflow int64.
+	// there is no such user; ErrConflict if t.Reference is not empty and
+	// the user already has a transaction with that reference. It fails,
+	// changing nothing, on those errors and if the new balance would
+	// overflow int64.
 	AddTransaction(ctx context.Context, t *domain.Transaction) error
+	// FindTransactionByReference returns the user's transaction with the
+	// given non-empty reference, or ErrNotFound.
+	FindTransactionByReference(ctx context.Context, userID int64, reference string) (*domain.Transaction, error)
 	// FindTransactions lists a user's transactions, newest first.
 	FindTransactions(ctx context.Context, userID int64, p domain.Page) ([]domain.Transaction, int, error)
 	// ScanTransactions returns up to limit of the user's transactions with
@@ -263,10 +268,17 @@ type Billing interface {
 	ScanInvoices(ctx context.Context, userID, afterID int64, limit int) ([]domain.Invoice, error)
 
 	// CreatePurchase inserts p and sets p.ID. The caller records the
-	// purchase transaction first, in the same Tx.
+	// purchase transaction first, in the same Tx. ErrNotFound if there is
+	// no such user, or no transaction p.TransactionID of that user.
 	CreatePurchase(ctx context.Context, p *domain.Purchase) error
 	// FindPurchases lists a user's purchases, newest first.
 	FindPurchases(ctx context.Context, userID int64, p domain.Page) ([]domain.Purchase, int, error)
+	// FindPurchaseByTransaction returns the user's purchase paid by the
+	// given transaction, or ErrNotFound.
+	FindPurchaseByTransaction(ctx context.Context, userID, transactionID int64) (*domain.Purchase, error)
+	// ScanPurchases returns up to limit of the user's purchases with an id
+	// above afterID, by id ascending.
+	ScanPurchases(ctx context.Context, userID, afterID int64, limit int) ([]domain.Purchase, error)
 }
 
 // NotificationFilter selects a user's notifications.

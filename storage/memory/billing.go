@@ -26,8 +26,10 @@ func addMoney(a, b domain.Money) (domain.Money, bool) {
 
 // AddTransaction adds tr.Amount to the user's balance, stores tr with the
 // new balance in BalanceAfter, and sets tr.ID and tr.BalanceAfter. It
-// returns domain.ErrNotFound if there is no such user, and an error before
-// changing anything if the new balance would overflow int64.
+// returns domain.ErrNotFound if there is no such user, domain.ErrConflict
+// if tr.Reference is not empty and the user already has a transaction
+// with that reference, and an error if the new balance would overflow
+// int64. It checks all three before changing anything.
 func (t *Tx) AddTransaction(_ context.Context, tr *domain.Transaction) error {
 	d, err := t.write()
 	if err != nil {
@@ -41,6 +43,10 @@ func (t *Tx) AddTransaction(_ context.Context, tr *domain.Transaction) error {
 	if !ok {
 		return fmt.Errorf("add transaction of %d cents to balance %d of user %d: %w", tr.Amount, u.Balance, tr.UserID, errOverflow)
 	}
+	ref := referenceKey{tr.UserID, tr.Reference}
+	if tr.Reference != "" && d.txByReference.has(ref) {
+		return fmt.Errorf("add transaction of user %d with reference %q: %w", tr.UserID, tr.Reference, domain.ErrConflict)
+	}
 
 	d.lastTransactionID++
 	stored := *tr
@@ -50,6 +56,9 @@ func (t *Tx) AddTransaction(_ context.Context, tr *domain.Transaction) error {
 	d.transactions.set(stored.ID, stored)
 	d.txByUser.set(pair{stored.UserID, stored.ID}, struct{}{})
 	d.txByUserTime.set(timeKey{stored.UserID, stored.CreatedAt.UnixMicro(), stored.ID}, struct{}{})
+	if stored.Reference != "" {
+		d.txByReference.set(ref, stored.ID)
+	}
 
 	u.Balance = balance
 	d.users.set(u.ID, u)
@@ -57,6 +66,21 @@ func (t *Tx) AddTransaction(_ context.Context, tr *domain.Transaction) error {
 	tr.ID = stored.ID
 	tr.BalanceAfter = balance
 	return nil
+}
+
+// FindTransactionByReference returns the user's transaction with the given
+// reference, or domain.ErrNotFound. An empty reference finds nothing.
+func (t *Tx) FindTransactionByReference(_ context.Context, userID int64, reference string) (*domain.Transaction, error) {
+	d, err := t.read()
+	if err != nil {
+		return nil, fmt.Errorf("find transaction of user %d with reference %q: %w", userID, reference, err)
+	}
+	id, ok := d.txByReference.get(referenceKey{userID, reference})
+	if !ok {
+		return nil, fmt.Errorf("find transaction of user %d with reference %q: %w", userID, reference, domain.ErrNotFound)
+	}
+	tr, _ := d.transactions.get(id)
+	return &tr, nil
 }
 
 // FindTransactions lists a user's transactions newest first (by id
@@ -257,13 +281,16 @@ func (t *Tx) ScanInvoices(_ context.Context, userID, afterID int64, limit int) (
 }
 
 // CreatePurchase inserts p and sets p.ID. It returns domain.ErrNotFound if
-// the user or the transaction does not exist.
+// there is no such user or the user has no transaction p.TransactionID.
 func (t *Tx) CreatePurchase(_ context.Context, p *domain.Purchase) error {
 	d, err := t.write()
 	if err != nil {
 		return fmt.Errorf("create purchase for user %d: %w", p.UserID, err)
 	}
-	if !d.users.has(p.UserID) || !d.transactions.has(p.TransactionID) {
+	// Every transaction belongs to an existing user, so a transaction of
+	// p.UserID also proves that the user exists.
+	tr, ok := d.transactions.get(p.TransactionID)
+	if !ok || tr.UserID != p.UserID {
 		return fmt.Errorf("create purchase for user %d with transaction %d: %w", p.UserID, p.TransactionID, domain.ErrNotFound)
 	}
 
@@ -273,6 +300,7 @@ func (t *Tx) CreatePurchase(_ context.Context, p *domain.Purchase) error {
 	stored.CreatedAt = utc(p.CreatedAt)
 	d.purchases.set(stored.ID, stored)
 	d.purchByUser.set(pair{stored.UserID, stored.ID}, struct{}{})
+	d.purchByTx.set(pair{stored.TransactionID, stored.ID}, struct{}{})
 	p.ID = stored.ID
 	return nil
 }
@@ -291,4 +319,38 @@ func (t *Tx) FindPurchases(_ context.Context, userID int64, p domain.Page) ([]do
 		purchases = append(purchases, pu)
 	}
 	return purchases, total, nil
+}
+
+// FindPurchaseByTransaction returns the user's purchase paid by the given
+// transaction, or domain.ErrNotFound. If several purchases name the
+// transaction, it returns the one with the lowest id.
+func (t *Tx) FindPurchaseByTransaction(_ context.Context, userID, transactionID int64) (*domain.Purchase, error) {
+	d, err := t.read()
+	if err != nil {
+		return nil, fmt.Errorf("find purchase of user %d by transaction %d: %w", userID, transactionID, err)
+	}
+	for k := range d.purchByTx.ascend(pair{transactionID, minID}) {
+		if k.a != transactionID {
+			break
+		}
+		if pu, _ := d.purchases.get(k.b); pu.UserID == userID {
+			return &pu, nil
+		}
+	}
+	return nil, fmt.Errorf("find purchase of user %d by transaction %d: %w", userID, transactionID, domain.ErrNotFound)
+}
+
+// ScanPurchases returns up to limit of the user's purchases with an id
+// above afterID, by id ascending. A negative limit means no limit.
+func (t *Tx) ScanPurchases(_ context.Context, userID, afterID int64, limit int) ([]domain.Purchase, error) {
+	d, err := t.read()
+	if err != nil {
+		return nil, fmt.Errorf("scan purchases of user %d after %d: %w", userID, afterID, err)
+	}
+	purchases := []domain.Purchase{}
+	for _, id := range scanUser(&d.purchByUser, userID, afterID, limit) {
+		pu, _ := d.purchases.get(id)
+		purchases = append(purchases, pu)
+	}
+	return purchases, nil
 }

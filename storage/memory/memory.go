@@ -220,6 +220,19 @@ func compareIdempotencyKey(x, y idempotencyKey) int {
 	return strings.Compare(x.key, y.key)
 }
 
+// referenceKey names a user's transaction reference.
+type referenceKey struct {
+	userID    int64
+	reference string
+}
+
+func compareReferenceKey(x, y referenceKey) int {
+	if c := cmp.Compare(x.userID, y.userID); c != 0 {
+		return c
+	}
+	return strings.Compare(x.reference, y.reference)
+}
+
 // member is a stored membership; the username is read from the user.
 type member struct {
 	role     string
@@ -255,12 +268,14 @@ type data struct {
 	transactions  tree[int64, domain.Transaction]
 	txByUser      tree[pair, struct{}]           // (user id, transaction id)
 	txByUserTime  tree[timeKey, struct{}]        // (user id, created at, transaction id)
+	txByReference tree[referenceKey, int64]      // non-empty references only → transaction id
 	invoices      tree[int64, domain.Invoice]    // stored without items
 	invoiceItems  tree[pair, domain.InvoiceItem] // (invoice id, item id)
 	invByUser     tree[pair, struct{}]           // (user id, invoice id)
 	invByStatus   tree[statusKey, struct{}]      // (user id, status, invoice id)
 	purchases     tree[int64, domain.Purchase]
 	purchByUser   tree[pair, struct{}] // (user id, purchase id)
+	purchByTx     tree[pair, struct{}] // (transaction id, purchase id)
 	notifications tree[int64, domain.Notification]
 	notifByUser   tree[pair, struct{}] // (user id, notification id)
 	unreadByUser  tree[pair, struct{}] // (user id, id of an unread notification)
@@ -290,12 +305,14 @@ func newData() *data {
 		transactions:  newTree[int64, domain.Transaction](cmp.Compare[int64]),
 		txByUser:      newTree[pair, struct{}](comparePair),
 		txByUserTime:  newTree[timeKey, struct{}](compareTimeKey),
+		txByReference: newTree[referenceKey, int64](compareReferenceKey),
 		invoices:      newTree[int64, domain.Invoice](cmp.Compare[int64]),
 		invoiceItems:  newTree[pair, domain.InvoiceItem](comparePair),
 		invByUser:     newTree[pair, struct{}](comparePair),
 		invByStatus:   newTree[statusKey, struct{}](compareStatusKey),
 		purchases:     newTree[int64, domain.Purchase](cmp.Compare[int64]),
 		purchByUser:   newTree[pair, struct{}](comparePair),
+		purchByTx:     newTree[pair, struct{}](comparePair),
 		notifications: newTree[int64, domain.Notification](cmp.Compare[int64]),
 		notifByUser:   newTree[pair, struct{}](comparePair),
 		unreadByUser:  newTree[pair, struct{}](comparePair),

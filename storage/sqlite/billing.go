@@ -16,9 +16,10 @@ var errBalanceOverflow = errors.New("balance would overflow int64")
 
 // AddTransaction adds t.Amount to the user's balance, stores t with the
 // new balance in t.BalanceAfter, and sets t.ID. It returns
-// domain.ErrNotFound if there is no such user. If the new balance would
-// overflow int64, it returns an error before writing anything, so the
-// transaction stays usable.
+// domain.ErrNotFound if there is no such user, and domain.ErrConflict if
+// t.Reference is not empty and the user already has a transaction with
+// that reference. On those errors, and if the new balance would overflow
+// int64, it changes nothing, so the transaction stays usable.
 func (t *Tx) AddTransaction(ctx context.Context, tr *domain.Transaction) error {
 	// The balance read here cannot change before the update, because a
 	// writable transaction holds SQLite's write lock from BEGIN IMMEDIATE.
@@ -33,10 +34,13 @@ func (t *Tx) AddTransaction(ctx context.Context, tr *domain.Transaction) error {
 			tr.Amount, tr.UserID, domain.Money(balance), errBalanceOverflow)
 	}
 
+	// A duplicate reference fails this INSERT on the unique index before
+	// the balance changes. SQLite undoes only the failed statement, so
+	// the transaction stays usable.
 	id, err := t.insert(ctx, qAddTransaction,
-		tr.UserID, tr.Type, amount, after, tr.Description, micros(tr.CreatedAt))
+		tr.UserID, tr.Type, amount, after, tr.Description, micros(tr.CreatedAt), nullText(tr.Reference))
 	if err != nil {
-		return fmt.Errorf("add transaction of user %d: %w", tr.UserID, err)
+		return fmt.Errorf("add transaction of user %d with reference %q: %w", tr.UserID, tr.Reference, err)
 	}
 	if _, err := t.exec(ctx, qAddBalance, amount, tr.UserID); err != nil {
 		return fmt.Errorf("update balance of user %d: %w", tr.UserID, err)
@@ -44,6 +48,25 @@ func (t *Tx) AddTransaction(ctx context.Context, tr *domain.Transaction) error {
 	tr.ID = id
 	tr.BalanceAfter = domain.Money(after)
 	return nil
+}
+
+// nullText encodes an optional string, with "" as NULL.
+func nullText(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// FindTransactionByReference returns the user's transaction with the given
+// reference, or domain.ErrNotFound. An empty reference finds nothing,
+// because transactions without one store NULL.
+func (t *Tx) FindTransactionByReference(ctx context.Context, userID int64, reference string) (*domain.Transaction, error) {
+	tr, err := scanTransaction(t.stmt(ctx, qFindTransactionByReference).QueryRowContext(ctx, userID, reference))
+	if err != nil {
+		return nil, fmt.Errorf("find transaction of user %d with reference %q: %w", userID, reference, err)
+	}
+	return tr, nil
 }
 
 // FindTransactions lists a user's transactions newest first and returns
@@ -79,24 +102,32 @@ func (t *Tx) queryTransactions(ctx context.Context, query string, args ...any) (
 	defer rows.Close()
 	transactions := []domain.Transaction{}
 	for rows.Next() {
-		var (
-			tr                   domain.Transaction
-			amount, balanceAfter int64
-			createdAt            int64
-		)
-		err := rows.Scan(&tr.ID, &tr.UserID, &tr.Type, &amount, &balanceAfter, &tr.Description, &createdAt)
+		tr, err := scanTransaction(rows)
 		if err != nil {
-			return nil, mapError(err)
+			return nil, err
 		}
-		tr.Amount = domain.Money(amount)
-		tr.BalanceAfter = domain.Money(balanceAfter)
-		tr.CreatedAt = fromMicros(createdAt)
-		transactions = append(transactions, tr)
+		transactions = append(transactions, *tr)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, mapError(err)
 	}
 	return transactions, nil
+}
+
+func scanTransaction(row rowScanner) (*domain.Transaction, error) {
+	var (
+		tr                   domain.Transaction
+		amount, balanceAfter int64
+		createdAt            int64
+	)
+	err := row.Scan(&tr.ID, &tr.UserID, &tr.Type, &amount, &balanceAfter, &tr.Description, &createdAt, &tr.Reference)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	tr.Amount = domain.Money(amount)
+	tr.BalanceAfter = domain.Money(balanceAfter)
+	tr.CreatedAt = fromMicros(createdAt)
+	return &tr, nil
 }
 
 // SumTransactionsByMonth totals a user's transactions created at or after
@@ -286,10 +317,23 @@ func (t *Tx) queryItems(ctx context.Context, query string, args ...any) (map[int
 }
 
 // CreatePurchase inserts p and sets p.ID. It returns domain.ErrNotFound if
-// the user or the transaction p.TransactionID does not exist.
+// there is no such user or the user has no transaction p.TransactionID.
 func (t *Tx) CreatePurchase(ctx context.Context, p *domain.Purchase) error {
-	id, err := t.insert(ctx, qCreatePurchase,
+	res, err := t.stmt(ctx, qCreatePurchase).ExecContext(ctx,
 		p.UserID, p.TransactionID, p.Description, int64(p.Amount), micros(p.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("create purchase of user %d: %w", p.UserID, mapError(err))
+	}
+	// The INSERT selects its row from the user's transactions, so it adds
+	// nothing when the transaction is missing or another user's.
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("create purchase of user %d: %w", p.UserID, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("create purchase of user %d with transaction %d: %w", p.UserID, p.TransactionID, domain.ErrNotFound)
+	}
+	id, err := res.LastInsertId()
 	if err != nil {
 		return fmt.Errorf("create purchase of user %d: %w", p.UserID, err)
 	}
@@ -300,31 +344,69 @@ func (t *Tx) CreatePurchase(ctx context.Context, p *domain.Purchase) error {
 // FindPurchases lists a user's purchases newest first and returns how many
 // the user has.
 func (t *Tx) FindPurchases(ctx context.Context, userID int64, p domain.Page) ([]domain.Purchase, int, error) {
-	rows, err := t.stmt(ctx, qFindPurchases).QueryContext(ctx, userID, p.Limit, p.Offset)
+	purchases, err := t.queryPurchases(ctx, qFindPurchases, userID, p.Limit, p.Offset)
 	if err != nil {
-		return nil, 0, fmt.Errorf("find purchases of user %d: %w", userID, mapError(err))
-	}
-	defer rows.Close()
-	purchases := []domain.Purchase{}
-	for rows.Next() {
-		var (
-			pu        domain.Purchase
-			amount    int64
-			createdAt int64
-		)
-		if err := rows.Scan(&pu.ID, &pu.UserID, &pu.TransactionID, &pu.Description, &amount, &createdAt); err != nil {
-			return nil, 0, fmt.Errorf("find purchases of user %d: %w", userID, mapError(err))
-		}
-		pu.Amount = domain.Money(amount)
-		pu.CreatedAt = fromMicros(createdAt)
-		purchases = append(purchases, pu)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("find purchases of user %d: %w", userID, mapError(err))
+		return nil, 0, fmt.Errorf("find purchases of user %d: %w", userID, err)
 	}
 	total, err := pageTotal(p, len(purchases), func() (int, error) { return t.count(ctx, qCountPurchases, userID) })
 	if err != nil {
 		return nil, 0, fmt.Errorf("count purchases of user %d: %w", userID, err)
 	}
 	return purchases, total, nil
+}
+
+// FindPurchaseByTransaction returns the user's purchase paid by the given
+// transaction, or domain.ErrNotFound. If several purchases name the
+// transaction, it returns the one with the lowest id.
+func (t *Tx) FindPurchaseByTransaction(ctx context.Context, userID, transactionID int64) (*domain.Purchase, error) {
+	p, err := scanPurchase(t.stmt(ctx, qFindPurchaseByTransaction).QueryRowContext(ctx, transactionID, userID))
+	if err != nil {
+		return nil, fmt.Errorf("find purchase of user %d by transaction %d: %w", userID, transactionID, err)
+	}
+	return p, nil
+}
+
+// ScanPurchases returns up to limit of the user's purchases with an id
+// above afterID, by id ascending.
+func (t *Tx) ScanPurchases(ctx context.Context, userID, afterID int64, limit int) ([]domain.Purchase, error) {
+	purchases, err := t.queryPurchases(ctx, qScanPurchases, userID, afterID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("scan purchases of user %d after %d: %w", userID, afterID, err)
+	}
+	return purchases, nil
+}
+
+// queryPurchases runs a query that selects purchaseColumns.
+func (t *Tx) queryPurchases(ctx context.Context, query string, args ...any) ([]domain.Purchase, error) {
+	rows, err := t.stmt(ctx, query).QueryContext(ctx, args...)
+	if err != nil {
+		return nil, mapError(err)
+	}
+	defer rows.Close()
+	purchases := []domain.Purchase{}
+	for rows.Next() {
+		p, err := scanPurchase(rows)
+		if err != nil {
+			return nil, err
+		}
+		purchases = append(purchases, *p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, mapError(err)
+	}
+	return purchases, nil
+}
+
+func scanPurchase(row rowScanner) (*domain.Purchase, error) {
+	var (
+		p         domain.Purchase
+		amount    int64
+		createdAt int64
+	)
+	if err := row.Scan(&p.ID, &p.UserID, &p.TransactionID, &p.Description, &amount, &createdAt); err != nil {
+		return nil, mapError(err)
+	}
+	p.Amount = domain.Money(amount)
+	p.CreatedAt = fromMicros(createdAt)
+	return &p, nil
 }

@@ -149,14 +149,19 @@ CREATE TABLE transactions (
 	amount        INTEGER NOT NULL,
 	balance_after INTEGER NOT NULL,
 	description   TEXT    NOT NULL,
-	created_at    INTEGER NOT NULL
+	created_at    INTEGER NOT NULL,
+	reference     TEXT
 );
 CREATE INDEX transactions_user_id_id ON transactions (user_id, id);
+-- A reference is unique among its user's transactions. A transaction
+-- without one stores NULL, which the index leaves out.
+CREATE UNIQUE INDEX transactions_user_id_reference ON transactions (user_id, reference) WHERE reference IS NOT NULL;
 -- Covers the monthly sums, which read only these columns.
 CREATE INDEX transactions_user_id_created_at ON transactions (user_id, created_at, amount);
 
 -- A balance set before transactions existed becomes an opening
--- transaction, so every balance is the sum of its user's transactions.
+-- transaction without a reference, so every balance is the sum of its
+-- user's transactions.
 INSERT INTO transactions (user_id, type, amount, balance_after, description, created_at)
 SELECT id, CASE WHEN balance > 0 THEN 'credit' ELSE 'debit' END, balance, balance, 'Opening balance', created_at
 FROM users WHERE balance <> 0 ORDER BY id;

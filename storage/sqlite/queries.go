@@ -127,10 +127,15 @@ const (
 	qUserBalance = `SELECT balance FROM users WHERE id = ?`
 	qAddBalance  = `UPDATE users SET balance = balance + ? WHERE id = ?`
 
-	transactionColumns = `id, user_id, type, amount, balance_after, description, created_at`
+	// A transaction without a reference stores NULL and reads back "".
+	transactionColumns = `id, user_id, type, amount, balance_after, description, created_at, coalesce(reference, '')`
 
-	qAddTransaction = `INSERT INTO transactions (user_id, type, amount, balance_after, description, created_at)
-VALUES (?, ?, ?, ?, ?, ?)`
+	qAddTransaction = `INSERT INTO transactions (user_id, type, amount, balance_after, description, created_at, reference)
+VALUES (?, ?, ?, ?, ?, ?, ?)`
+	// The term on reference implies the partial index's "reference IS NOT
+	// NULL", so SQLite can search the index.
+	qFindTransactionByReference = `SELECT ` + transactionColumns + `
+FROM transactions WHERE user_id = ? AND reference = ?`
 	qFindTransactions = `SELECT ` + transactionColumns + `
 FROM transactions WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
 	qCountTransactions = `SELECT count(*) FROM transactions WHERE user_id = ?`
@@ -173,20 +178,28 @@ ORDER BY invoice_id, id`
 
 	purchaseColumns = `id, user_id, transaction_id, description, amount, created_at`
 
+	// The SELECT yields no row unless transaction ?2 exists and belongs
+	// to user ?1, which also rules out a missing user.
 	qCreatePurchase = `INSERT INTO purchases (user_id, transaction_id, description, amount, created_at)
-VALUES (?, ?, ?, ?, ?)`
+SELECT ?1, ?2, ?3, ?4, ?5 FROM transactions WHERE id = ?2 AND user_id = ?1`
 	qFindPurchases = `SELECT ` + purchaseColumns + `
 FROM purchases WHERE user_id = ? ORDER BY id DESC LIMIT ? OFFSET ?`
 	qCountPurchases = `SELECT count(*) FROM purchases WHERE user_id = ?`
+	// The index on transaction_id ends with the rowid, so it yields the
+	// lowest id first without a sort.
+	qFindPurchaseByTransaction = `SELECT ` + purchaseColumns + `
+FROM purchases WHERE transaction_id = ? AND user_id = ? ORDER BY id LIMIT 1`
+	qScanPurchases = `SELECT ` + purchaseColumns + `
+FROM purchases WHERE user_id = ? AND id > ? ORDER BY id LIMIT ?`
 )
 
 var billingQueries = []string{
-	qUserBalance, qAddBalance, qAddTransaction, qFindTransactions, qCountTransactions,
-	qScanTransactions, qSumTransactionsByMonth,
+	qUserBalance, qAddBalance, qAddTransaction, qFindTransactionByReference,
+	qFindTransactions, qCountTransactions, qScanTransactions, qSumTransactionsByMonth,
 	qCreateInvoice, qCreateInvoiceItem, qFindInvoice, qFindInvoiceItems,
 	qFindInvoices, qCountInvoices, qFindInvoicesByStatus, qCountInvoicesByStatus,
 	qScanInvoices, qScanInvoiceItems,
-	qCreatePurchase, qFindPurchases, qCountPurchases,
+	qCreatePurchase, qFindPurchases, qCountPurchases, qFindPurchaseByTransaction, qScanPurchases,
 }
 
 // Notification statements.

@@ -246,6 +246,10 @@ VALUES (?, ?, '', '', '', 'free', 0, ?, '', '', '', '', 0)`, email, email, int64
 		}
 		if len(list) != 1 || list[0].Amount != balances[i] || list[0].BalanceAfter != balances[i] || list[0].Type != domain.TxCredit {
 			t.Errorf("user %d with balance %s has transactions %+v, want one opening credit", userID, balances[i], list)
+			continue
+		}
+		if list[0].Reference != "" {
+			t.Errorf("opening transaction of user %d has reference %q, want none", userID, list[0].Reference)
 		}
 	}
 
@@ -288,6 +292,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}{
 		{name: "transactions", query: qFindTransactions, args: []any{1, 10, 0}, index: "transactions_user_id_id (user_id=?)"},
 		{name: "transactions scan", query: qScanTransactions, args: []any{1, 0, 10}, index: "transactions_user_id_id (user_id=? AND id>?)"},
+		{name: "transaction by reference", query: qFindTransactionByReference, args: []any{1, "pay-1"}, index: "transactions_user_id_reference (user_id=? AND reference=?)"},
 		{name: "transactions by month", query: qSumTransactionsByMonth, args: []any{1, 0}, index: "transactions_user_id_created_at (user_id=? AND created_at>?)", sorts: true},
 		{name: "invoices", query: qFindInvoices, args: []any{1, 10, 0}, index: "invoices_user_id_id (user_id=?)"},
 		{name: "invoices count", query: qCountInvoices, args: []any{1}, index: "invoices_user_id_id (user_id=?)"},
@@ -297,6 +302,9 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		{name: "invoices scan", query: qScanInvoices, args: []any{1, 0, 10}, index: "invoices_user_id_id (user_id=? AND id>?)"},
 		{name: "invoice items scan", query: qScanInvoiceItems, args: []any{1, 0, 10}, index: "invoice_items_invoice_id_id (invoice_id=?)"},
 		{name: "purchases", query: qFindPurchases, args: []any{1, 10, 0}, index: "purchases_user_id_id (user_id=?)"},
+		{name: "purchases scan", query: qScanPurchases, args: []any{1, 0, 10}, index: "purchases_user_id_id (user_id=? AND id>?)"},
+		{name: "purchase by transaction", query: qFindPurchaseByTransaction, args: []any{1, 1}, index: "purchases_transaction_id (transaction_id=?)"},
+		{name: "create purchase", query: qCreatePurchase, args: []any{1, 1, "", 0, 0}, index: "transactions USING INTEGER PRIMARY KEY (rowid=?)"},
 		{name: "notifications", query: qFindNotifications, args: []any{1, 10, 0}, index: "notifications_user_id_id (user_id=?)"},
 		{name: "unread notifications", query: qFindUnreadNotifications, args: []any{1, 10, 0}, index: "notifications_user_id_read_id (user_id=? AND read=?)"},
 		{name: "unread notifications count", query: qCountUnreadNotifications, args: []any{1}, index: "notifications_user_id_read_id (user_id=? AND read=?)"},
@@ -339,6 +347,36 @@ func TestListQueriesUseIndexes(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestEmptyReferenceStoredAsNull(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "sharepanel.db")
+	s := mustOpen(t, path)
+	u := createUser(t, s, "ada@example.com")
+	err := storage.WithTx(ctx, s, true, func(tx storage.Tx) error {
+		for _, reference := range []string{"", "pay-1"} {
+			tr := domain.Transaction{UserID: u.ID, Type: domain.TxCredit, Amount: 1, CreatedAt: time.Unix(1700000000, 0), Reference: reference}
+			if err := tx.AddTransaction(ctx, &tr); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var nulls, total int
+	if err := rawDB(t, path).QueryRow("SELECT count(*) - count(reference), count(*) FROM transactions").Scan(&nulls, &total); err != nil {
+		t.Fatal(err)
+	}
+	if total != 2 {
+		t.Fatalf("transactions = %d, want 2", total)
+	}
+	if nulls != 1 {
+		t.Fatalf("transactions with a NULL reference = %d, want 1", nulls)
 	}
 }
 

@@ -2,7 +2,9 @@ package storagetest
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -286,6 +288,228 @@ func testBalances(t *testing.T, open func(t *testing.T) storage.Store) {
 	})
 
 	t.Run("sum by month", testSumByMonth(open))
+	t.Run("references", func(t *testing.T) { testReferences(t, open) })
+}
+
+// findByReference returns the user's transaction with the reference, or
+// the error of FindTransactionByReference.
+func findByReference(s storage.Store, userID int64, reference string) (*domain.Transaction, error) {
+	var tr *domain.Transaction
+	err := tryRead(s, func(ctx context.Context, tx storage.Tx) (err error) {
+		tr, err = tx.FindTransactionByReference(ctx, userID, reference)
+		return err
+	})
+	return tr, err
+}
+
+// addReferenced stores a transaction of amount with the reference and
+// returns it with its ID and BalanceAfter set.
+func addReferenced(tb testing.TB, s storage.Store, userID int64, amount domain.Money, reference string) domain.Transaction {
+	tb.Helper()
+	tr := newTransaction(userID, amount, t0)
+	tr.Reference = reference
+	update(tb, s, func(ctx context.Context, tx storage.Tx) error { return tx.AddTransaction(ctx, &tr) })
+	return tr
+}
+
+func testReferences(t *testing.T, open func(t *testing.T) storage.Store) {
+	t.Run("duplicate conflicts and changes nothing", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		first := addReferenced(t, s, a.ID, 100, "pay-1")
+
+		// Each failed add must leave the balance and the rows as they
+		// were, and the transaction usable, so the writes after it commit.
+		var (
+			second                                     domain.Transaction
+			committedDuplicateErr, pendingDuplicateErr error
+			balanceAfterCommittedDuplicate             domain.Money
+			balanceAfterPendingDuplicate               domain.Money
+			transactionsAfterPendingDuplicate          int
+		)
+		update(t, s, func(ctx context.Context, tx storage.Tx) error {
+			duplicate := newTransaction(a.ID, 500, t0)
+			duplicate.Reference = "pay-1"
+			committedDuplicateErr = tx.AddTransaction(ctx, &duplicate)
+			u, err := tx.FindUserByID(ctx, a.ID)
+			if err != nil {
+				return err
+			}
+			balanceAfterCommittedDuplicate = u.Balance
+
+			second = newTransaction(a.ID, 7, t0)
+			second.Reference = "pay-2"
+			if err := tx.AddTransaction(ctx, &second); err != nil {
+				return err
+			}
+			duplicate = newTransaction(a.ID, 9, t0)
+			duplicate.Reference = "pay-2"
+			pendingDuplicateErr = tx.AddTransaction(ctx, &duplicate)
+			if u, err = tx.FindUserByID(ctx, a.ID); err != nil {
+				return err
+			}
+			balanceAfterPendingDuplicate = u.Balance
+			if _, transactionsAfterPendingDuplicate, err = tx.FindTransactions(ctx, a.ID, domain.Page{Limit: 10}); err != nil {
+				return err
+			}
+			return tx.UpdateProfile(ctx, a.ID, domain.ProfileUpdate{Bio: ptr("after conflict")})
+		})
+
+		wantErr(t, committedDuplicateErr, domain.ErrConflict)
+		wantErr(t, pendingDuplicateErr, domain.ErrConflict)
+		equal(t, "balance after the duplicate of a committed reference", balanceAfterCommittedDuplicate, domain.Money(1150))
+		equal(t, "balance after of the next add", second.BalanceAfter, domain.Money(1157))
+		equal(t, "balance after the duplicate of a reference in the same transaction", balanceAfterPendingDuplicate, domain.Money(1157))
+		equal(t, "transactions after the duplicate in the same transaction", transactionsAfterPendingDuplicate, 2)
+
+		got := findUser(t, s, a.ID)
+		equal(t, "balance", got.Balance, domain.Money(1157))
+		equal(t, "bio written after the conflicts", got.Bio, "after conflict")
+		list, total := findTransactions(t, s, a.ID, domain.Page{Limit: 10})
+		equal(t, "transactions", list, []domain.Transaction{second, first})
+		equal(t, "total", total, 2)
+	})
+
+	t.Run("same reference for two users", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		b := createUser(t, s, "bob@example.com")
+		forA := addReferenced(t, s, a.ID, 100, "pay-1")
+		forB := addReferenced(t, s, b.ID, 200, "pay-1")
+
+		got, err := findByReference(s, a.ID, "pay-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "transaction of the first user", *got, forA)
+		got, err = findByReference(s, b.ID, "pay-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "transaction of the second user", *got, forB)
+	})
+
+	t.Run("empty references never conflict", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		addReferenced(t, s, a.ID, 1, "x")
+		for i := range 3 {
+			tr := addReferenced(t, s, a.ID, 10, "")
+			equal(t, "balance after empty reference "+fmt.Sprint(i), tr.BalanceAfter, domain.Money(1051+10*(i+1)))
+		}
+		_, total := findTransactions(t, s, a.ID, domain.Page{Limit: 10})
+		equal(t, "total", total, 4)
+		_, err := findByReference(s, a.ID, "")
+		wantErr(t, err, domain.ErrNotFound)
+	})
+
+	t.Run("round-trips through every read", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		long := strings.Repeat("ä", domain.MaxReferenceLen/2) + "x"
+		if len(long) != domain.MaxReferenceLen {
+			t.Fatalf("test reference has %d bytes, want %d", len(long), domain.MaxReferenceLen)
+		}
+		plain := addReferenced(t, s, a.ID, 5, "")
+		referenced := addReferenced(t, s, a.ID, 6, "stripe:ch_3PqÄ 'quoted' %_")
+		longest := addReferenced(t, s, a.ID, 7, long)
+		want := []domain.Transaction{plain, referenced, longest}
+
+		list, _ := findTransactions(t, s, a.ID, domain.Page{Limit: 10})
+		equal(t, "listed transactions", list, []domain.Transaction{longest, referenced, plain})
+		view(t, s, func(ctx context.Context, tx storage.Tx) error {
+			got, err := tx.ScanTransactions(ctx, a.ID, 0, 10)
+			if err != nil {
+				return err
+			}
+			equal(t, "scanned transactions", got, want)
+			return nil
+		})
+		for _, tr := range want[1:] {
+			got, err := findByReference(s, a.ID, tr.Reference)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "transaction found by reference", *got, tr)
+		}
+	})
+
+	t.Run("find by reference not found", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		b := createUser(t, s, "bob@example.com")
+		addReferenced(t, s, a.ID, 100, "pay-1")
+
+		tests := []struct {
+			name      string
+			userID    int64
+			reference string
+		}{
+			{name: "other user's reference", userID: b.ID, reference: "pay-1"},
+			{name: "unknown reference", userID: a.ID, reference: "pay-2"},
+			{name: "other case", userID: a.ID, reference: "PAY-1"},
+			{name: "prefix", userID: a.ID, reference: "pay-"},
+			{name: "missing user", userID: b.ID + 10, reference: "pay-1"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := findByReference(s, tt.userID, tt.reference)
+				wantErr(t, err, domain.ErrNotFound)
+				if got != nil {
+					t.Fatalf("transaction = %+v, want nil", got)
+				}
+			})
+		}
+	})
+
+	t.Run("failed add leaves the reference free", func(t *testing.T) {
+		s := open(t)
+		u := newUser("ada@example.com")
+		u.Balance = math.MaxInt64 - 10
+		update(t, s, func(ctx context.Context, tx storage.Tx) error { return tx.CreateUser(ctx, &u) })
+
+		var overflow error
+		var next domain.Transaction
+		update(t, s, func(ctx context.Context, tx storage.Tx) error {
+			tr := newTransaction(u.ID, 11, t0)
+			tr.Reference = "pay-1"
+			overflow = tx.AddTransaction(ctx, &tr)
+			next = newTransaction(u.ID, 1, t0)
+			next.Reference = "pay-1"
+			return tx.AddTransaction(ctx, &next)
+		})
+		if overflow == nil {
+			t.Fatal("add over the maximum balance succeeded, want an error")
+		}
+		got, err := findByReference(s, u.ID, "pay-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		equal(t, "transaction found by reference", *got, next)
+	})
+
+	t.Run("rollback frees the reference", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		ctx := context.Background()
+		tx, err := s.Begin(ctx, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr := newTransaction(a.ID, 100, t0)
+		tr.Reference = "pay-1"
+		if err := tx.AddTransaction(ctx, &tr); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Rollback(); err != nil {
+			t.Fatal(err)
+		}
+
+		_, err = findByReference(s, a.ID, "pay-1")
+		wantErr(t, err, domain.ErrNotFound)
+		again := addReferenced(t, s, a.ID, 100, "pay-1")
+		equal(t, "balance after of the add after rollback", again.BalanceAfter, domain.Money(1150))
+	})
 }
 
 func testSumByMonth(open func(t *testing.T) storage.Store) func(t *testing.T) {
@@ -671,6 +895,14 @@ func testPurchases(t *testing.T, open func(t *testing.T) storage.Store) {
 		return list, total
 	}
 	purchaseID := func(p domain.Purchase) int64 { return p.ID }
+	findByTransaction := func(s storage.Store, userID, transactionID int64) (*domain.Purchase, error) {
+		var p *domain.Purchase
+		err := tryRead(s, func(ctx context.Context, tx storage.Tx) (err error) {
+			p, err = tx.FindPurchaseByTransaction(ctx, userID, transactionID)
+			return err
+		})
+		return p, err
+	}
 
 	t.Run("create and list", func(t *testing.T) {
 		s := open(t)
@@ -740,5 +972,127 @@ func testPurchases(t *testing.T, open func(t *testing.T) storage.Store) {
 		equal(t, "purchases", len(list), 0)
 		equal(t, "total", total, 0)
 		equal(t, "balance", findUser(t, s, a.ID).Balance, a.Balance)
+	})
+
+	t.Run("create needs a transaction of the user", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		b := createUser(t, s, "bob@example.com")
+		ofA := addTransaction(t, s, a.ID, -10, t0)
+		ofB := addTransaction(t, s, b.ID, -10, t0)
+
+		tests := []struct {
+			name          string
+			userID        int64
+			transactionID int64
+		}{
+			{name: "other user's transaction", userID: a.ID, transactionID: ofB.ID},
+			{name: "missing transaction", userID: a.ID, transactionID: ofB.ID + 10},
+			{name: "missing user", userID: b.ID + 10, transactionID: ofA.ID},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				// The failed create must store nothing even in its own
+				// transaction, which then commits.
+				var (
+					createErr error
+					stored    []domain.Purchase
+				)
+				update(t, s, func(ctx context.Context, tx storage.Tx) (err error) {
+					p := domain.Purchase{UserID: tt.userID, TransactionID: tt.transactionID, Description: "stolen", Amount: 10, CreatedAt: t0}
+					createErr = tx.CreatePurchase(ctx, &p)
+					stored, err = tx.ScanPurchases(ctx, tt.userID, 0, 10)
+					return err
+				})
+				wantErr(t, createErr, domain.ErrNotFound)
+				equal(t, "purchases of the user in the same transaction", len(stored), 0)
+
+				for _, u := range []domain.User{a, b} {
+					list, total := find(t, s, u.ID, domain.Page{Limit: 10})
+					equal(t, "purchases of "+u.Email, len(list), 0)
+					equal(t, "total of "+u.Email, total, 0)
+				}
+				_, err := findByTransaction(s, tt.userID, tt.transactionID)
+				wantErr(t, err, domain.ErrNotFound)
+			})
+		}
+	})
+
+	t.Run("find by transaction", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		b := createUser(t, s, "bob@example.com")
+		first := purchase(t, s, a.ID, 100, t0)
+		ofB := purchase(t, s, b.ID, 200, t0)
+		second := purchase(t, s, a.ID, 300, t0.Add(time.Hour))
+		credit := addTransaction(t, s, a.ID, 50, t0)
+
+		found := []domain.Purchase{first, second, ofB}
+		for _, want := range found {
+			got, err := findByTransaction(s, want.UserID, want.TransactionID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "purchase of transaction "+fmt.Sprint(want.TransactionID), *got, want)
+		}
+
+		tests := []struct {
+			name          string
+			userID        int64
+			transactionID int64
+		}{
+			{name: "other user's purchase", userID: a.ID, transactionID: ofB.TransactionID},
+			{name: "own purchase asked by other user", userID: b.ID, transactionID: first.TransactionID},
+			{name: "transaction without purchase", userID: a.ID, transactionID: credit.ID},
+			{name: "missing transaction", userID: a.ID, transactionID: credit.ID + 10},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := findByTransaction(s, tt.userID, tt.transactionID)
+				wantErr(t, err, domain.ErrNotFound)
+				if got != nil {
+					t.Fatalf("purchase = %+v, want nil", got)
+				}
+			})
+		}
+	})
+
+	t.Run("scan", func(t *testing.T) {
+		s := open(t)
+		a := createUser(t, s, "ada@example.com")
+		b := createUser(t, s, "bob@example.com")
+		var created []domain.Purchase
+		for i := range 4 {
+			// Times run backward, so an order by time instead of id fails.
+			created = append(created, purchase(t, s, a.ID, domain.Money(i+1), t0.Add(-time.Duration(i)*time.Hour)))
+			purchase(t, s, b.ID, 9, t0)
+		}
+
+		tests := []struct {
+			name    string
+			afterID int64
+			limit   int
+			want    []domain.Purchase
+		}{
+			{name: "from the start", afterID: 0, limit: 2, want: created[:2]},
+			{name: "after an id", afterID: created[1].ID, limit: 10, want: created[2:]},
+			{name: "after another user's id", afterID: created[0].ID + 1, limit: 1, want: created[1:2]},
+			{name: "exact end", afterID: 0, limit: 4, want: created},
+			{name: "limit zero", afterID: 0, limit: 0, want: []domain.Purchase{}},
+			{name: "after the last", afterID: created[3].ID, limit: 10, want: []domain.Purchase{}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				view(t, s, func(ctx context.Context, tx storage.Tx) error {
+					got, err := tx.ScanPurchases(ctx, a.ID, tt.afterID, tt.limit)
+					if err != nil {
+						return err
+					}
+					equal(t, "ids", ids(got, purchaseID), ids(tt.want, purchaseID))
+					equal(t, "purchases", got, tt.want)
+					return nil
+				})
+			})
+		}
 	})
 }
