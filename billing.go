@@ -38,27 +38,46 @@ const (
 	defaultInvoiceTerm = 30 * 24 * time.Hour
 )
 
-// Credit adds amount, which must be positive, to the user's balance and
-// returns the credit transaction.
-func (e *Engine) Credit(ctx context.Context, userID int64, amount domain.Money, description string) (*domain.Transaction, error) {
-	return e.changeBalance(ctx, userID, domain.TxCredit, amount, description, nil)
+// BalanceChange is the input of Credit, Debit and RecordPurchase.
+type BalanceChange struct {
+	UserID int64
+	// Amount is positive, at most MaxAmount; a debit or purchase takes it
+	// from the balance.
+	Amount      domain.Money
+	Description string
+	// Reference, if set, makes the change idempotent: a second change
+	// with the same reference for the same user records nothing and
+	// returns the first one, if it has the same kind and amount, and
+	// fails with code conflict otherwise. Use the id of the payment or
+	// order that caused the change.
+	Reference string
 }
 
-// Debit subtracts amount, which must be positive, from the user's balance
-// and returns the debit transaction. The error has code
-// insufficient_balance if the balance is smaller than amount, so balances
-// never go below zero.
-func (e *Engine) Debit(ctx context.Context, userID int64, amount domain.Money, description string) (*domain.Transaction, error) {
-	return e.changeBalance(ctx, userID, domain.TxDebit, amount, description, nil)
+// Credit adds c.Amount to the user's balance and returns the credit
+// transaction.
+func (e *Engine) Credit(ctx context.Context, c BalanceChange) (*domain.Transaction, error) {
+	return e.changeBalance(ctx, domain.TxCredit, c, nil)
+}
+
+// Debit subtracts c.Amount from the user's balance and returns the debit
+// transaction. The error has code insufficient_balance if the balance is
+// smaller than the amount, so balances never go below zero.
+func (e *Engine) Debit(ctx context.Context, c BalanceChange) (*domain.Transaction, error) {
+	return e.changeBalance(ctx, domain.TxDebit, c, nil)
 }
 
 // RecordPurchase pays for a purchase from the user's balance: it records a
-// purchase transaction of -amount and the purchase, which links to it. The
-// error has code insufficient_balance if the balance is too small.
-func (e *Engine) RecordPurchase(ctx context.Context, userID int64, amount domain.Money, description string) (*domain.Purchase, error) {
+// purchase transaction of -c.Amount and the purchase, which links to it.
+// The error has code insufficient_balance if the balance is too small.
+func (e *Engine) RecordPurchase(ctx context.Context, c BalanceChange) (*domain.Purchase, error) {
 	var p *domain.Purchase
-	_, err := e.changeBalance(ctx, userID, domain.TxPurchase, amount, description, func(tx storage.Tx, t *domain.Transaction) error {
-		p = &domain.Purchase{UserID: userID, TransactionID: t.ID, Description: t.Description, Amount: amount, CreatedAt: t.CreatedAt}
+	_, err := e.changeBalance(ctx, domain.TxPurchase, c, func(tx storage.Tx, t *domain.Transaction, replay bool) error {
+		if replay {
+			var err error
+			p, err = tx.FindPurchaseByTransaction(ctx, c.UserID, t.ID)
+			return err
+		}
+		p = &domain.Purchase{UserID: c.UserID, TransactionID: t.ID, Description: t.Description, Amount: c.Amount, CreatedAt: t.CreatedAt}
 		return tx.CreatePurchase(ctx, p)
 	})
 	if err != nil {
@@ -68,36 +87,57 @@ func (e *Engine) RecordPurchase(ctx context.Context, userID int64, amount domain
 }
 
 // changeBalance records one transaction of the given kind. A credit adds
-// amount and a debit or purchase subtracts it. If then is not nil, it runs
-// in the same storage transaction after the balance has changed.
-func (e *Engine) changeBalance(ctx context.Context, userID int64, kind string, amount domain.Money, description string, then func(storage.Tx, *domain.Transaction) error) (*domain.Transaction, error) {
-	description = strings.TrimSpace(description)
-	if err := checkAmount("amount", amount); err != nil {
+// the amount and a debit or purchase subtracts it. If then is not nil, it
+// runs in the same storage transaction after the balance has changed, or,
+// with replay set, after the transaction of an earlier change with the
+// same reference was found.
+func (e *Engine) changeBalance(ctx context.Context, kind string, c BalanceChange, then func(tx storage.Tx, t *domain.Transaction, replay bool) error) (*domain.Transaction, error) {
+	description := strings.TrimSpace(c.Description)
+	if err := checkAmount("amount", c.Amount); err != nil {
 		return nil, err
 	}
 	if err := checkText("description", description, maxDescriptionLen); err != nil {
 		return nil, err
 	}
+	if err := checkText("reference", c.Reference, domain.MaxReferenceLen); err != nil || len(c.Reference) > domain.MaxReferenceLen {
+		return nil, domain.Errorf(domain.CodeInvalidParameter, "Invalid reference: at most %d bytes of text without control characters", domain.MaxReferenceLen)
+	}
 	if description == "" {
 		description = defaultDescription(kind)
 	}
-	signed := amount
+	signed := c.Amount
 	if kind != domain.TxCredit {
-		signed = -amount
+		signed = -c.Amount
 	}
 
-	t := &domain.Transaction{UserID: userID, Type: kind, Amount: signed, Description: description, CreatedAt: e.now()}
+	t := &domain.Transaction{UserID: c.UserID, Type: kind, Amount: signed, Description: description, Reference: c.Reference, CreatedAt: e.now()}
 	err := storage.WithTx(ctx, e.store, true, func(tx storage.Tx) error {
+		if c.Reference != "" {
+			earlier, err := tx.FindTransactionByReference(ctx, c.UserID, c.Reference)
+			switch {
+			case err == nil:
+				if earlier.Type != kind || earlier.Amount != signed {
+					return domain.Errorf(domain.CodeConflict, "Reference %q was already used for a %s of %s", c.Reference, earlier.Type, earlier.Amount)
+				}
+				t = earlier
+				if then != nil {
+					return then(tx, t, true)
+				}
+				return nil
+			case !errors.Is(err, domain.ErrNotFound):
+				return err
+			}
+		}
 		if err := applyTransaction(ctx, tx, t); err != nil {
 			return err
 		}
 		if then != nil {
-			if err := then(tx, t); err != nil {
+			if err := then(tx, t, false); err != nil {
 				return err
 			}
 		}
 		return appendActivity(ctx, tx, &domain.Activity{
-			UserID: userID, Action: "billing." + kind,
+			UserID: c.UserID, Action: "billing." + kind,
 			Subject: fmt.Sprintf("transaction %d: %s", t.ID, signed), CreatedAt: t.CreatedAt,
 		})
 	})

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sharepanel/sharepanel"
@@ -116,7 +117,7 @@ func checkRandomBilling(t *testing.T, store storage.Store, seed uint64) {
 		valid := amount > 0 && amount <= sharepanel.MaxAmount
 		switch op := rng.IntN(4); op {
 		case 0:
-			tx, err := f.e.Credit(ctx, uid, amount, "top-up")
+			tx, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: amount, Description: "top-up"})
 			if valid != (err == nil) {
 				t.Fatalf("step %d: credit %s: %v", step, amount, err)
 			}
@@ -130,9 +131,9 @@ func checkRandomBilling(t *testing.T, store storage.Store, seed uint64) {
 		case 1, 2:
 			var err error
 			if op == 1 {
-				_, err = f.e.Debit(ctx, uid, amount, "")
+				_, err = f.e.Debit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: amount})
 			} else {
-				_, err = f.e.RecordPurchase(ctx, uid, amount, "Extra storage")
+				_, err = f.e.RecordPurchase(ctx, sharepanel.BalanceChange{UserID: uid, Amount: amount, Description: "Extra storage"})
 			}
 			switch {
 			case !valid:
@@ -168,7 +169,7 @@ func checkRandomBilling(t *testing.T, store storage.Store, seed uint64) {
 		}
 	}
 	// Another user's activity must not touch this balance.
-	if _, err := f.e.Credit(ctx, otherID, 999, "other"); err != nil {
+	if _, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: otherID, Amount: 999, Description: "other"}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -270,6 +271,28 @@ func TestVerifyFindsBrokenRecords(t *testing.T) {
 			wantKind: "transaction",
 		},
 		{
+			name: "purchase paid by a credit",
+			tamper: func(tx storage.Tx, uid int64) (int64, error) {
+				last, _, err := tx.FindTransactions(ctx, uid, domain.Page{Limit: 1})
+				if err != nil {
+					return 0, err
+				}
+				p := &domain.Purchase{UserID: uid, TransactionID: last[0].ID, Description: "x", Amount: 2500}
+				err = tx.CreatePurchase(ctx, p)
+				return p.ID, err
+			},
+			wantKind: "purchase",
+		},
+		{
+			name: "purchase transaction without a purchase",
+			tamper: func(tx storage.Tx, uid int64) (int64, error) {
+				t := &domain.Transaction{UserID: uid, Type: domain.TxPurchase, Amount: -100, Description: "x"}
+				err := tx.AddTransaction(ctx, t)
+				return t.ID, err
+			},
+			wantKind: "transaction",
+		},
+		{
 			name: "invoice total unlike its items",
 			tamper: func(tx storage.Tx, uid int64) (int64, error) {
 				inv := &domain.Invoice{UserID: uid, Status: domain.InvoicePending, Description: "x", Total: 1001,
@@ -309,7 +332,7 @@ func TestVerifyFindsBrokenRecords(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, memory.New(), sharepanel.Config{})
 			uid, key := f.user("a@example.com", "pro")
-			if _, err := f.e.Credit(ctx, uid, 2500, "top-up"); err != nil {
+			if _, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 2500, Description: "top-up"}); err != nil {
 				t.Fatal(err)
 			}
 			wantOK(t, f.do(key, "orgs", "new", map[string]string{"title": "Acme"}))
@@ -367,5 +390,75 @@ func TestActivityChainLinksEntries(t *testing.T) {
 	}
 	if rows[2].PrevHash != "" {
 		t.Errorf("first entry has prev_hash %s, want none", rows[2].PrevHash)
+	}
+}
+
+// TestReferenceRecordsAChangeOnce retries credits, debits and purchases
+// with the same reference, as a client does after a timeout.
+func TestReferenceRecordsAChangeOnce(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, memory.New(), sharepanel.Config{})
+	uid, _ := f.user("ann@example.com", "pro")
+	otherID, _ := f.user("bob@example.com", "pro")
+
+	first, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 5000, Reference: "pay_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 5000, Reference: "pay_1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID != first.ID || again.BalanceAfter != 5000 {
+		t.Errorf("repeat returned transaction %d with balance after %s, want %d with 50.00", again.ID, again.BalanceAfter, first.ID)
+	}
+
+	_, err = f.e.Credit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 6000, Reference: "pay_1"})
+	if domain.ErrorCode(err) != domain.CodeConflict {
+		t.Errorf("same reference, other amount: %v, want conflict", err)
+	}
+	_, err = f.e.Debit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 5000, Reference: "pay_1"})
+	if domain.ErrorCode(err) != domain.CodeConflict {
+		t.Errorf("same reference, other kind: %v, want conflict", err)
+	}
+	if _, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: otherID, Amount: 100, Reference: "pay_1"}); err != nil {
+		t.Errorf("another user's reference: %v", err)
+	}
+
+	p1, err := f.e.RecordPurchase(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 1200, Description: "Domain", Reference: "order_9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := f.e.RecordPurchase(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 1200, Description: "Domain", Reference: "order_9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p2.ID != p1.ID || p2.TransactionID != p1.TransactionID {
+		t.Errorf("repeated purchase %+v, want %+v", p2, p1)
+	}
+
+	var balance domain.Money
+	err = storage.WithTx(ctx, f.store, false, func(tx storage.Tx) error {
+		u, err := tx.FindUserByID(ctx, uid)
+		balance = u.Balance
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if balance != 3800 {
+		t.Errorf("balance %s, want 38.00 from one credit and one purchase", balance)
+	}
+	r, err := f.e.Verify(ctx)
+	if err != nil || r.Broken != nil {
+		t.Fatalf("verify: %+v, %v", r, err)
+	}
+	if r.Purchases != 1 {
+		t.Errorf("verify checked %d purchases, want 1", r.Purchases)
+	}
+
+	long := strings.Repeat("x", domain.MaxReferenceLen+1)
+	if _, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 1, Reference: long}); domain.ErrorCode(err) != domain.CodeInvalidParameter {
+		t.Errorf("reference of %d bytes: %v, want invalid_parameter", len(long), err)
 	}
 }

@@ -129,10 +129,10 @@ func TestCountsAgreeAcrossModes(t *testing.T) {
 		}
 	}
 	wantOK(t, f.do(key, "orgs", "new", nil))
-	if _, err := f.e.Credit(ctx, uid, 5000, ""); err != nil {
+	if _, err := f.e.Credit(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 5000}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.e.RecordPurchase(ctx, uid, 1999, "Domain"); err != nil {
+	if _, err := f.e.RecordPurchase(ctx, sharepanel.BalanceChange{UserID: uid, Amount: 1999, Description: "Domain"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.e.CreateInvoice(ctx, sharepanel.NewInvoice{UserID: uid, Items: []sharepanel.NewInvoiceItem{{UnitPrice: 100, Description: "x"}}}); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
@@ -18,6 +19,7 @@ const verifyBatch = 500
 type VerifyReport struct {
 	Users        int
 	Transactions int
+	Purchases    int
 	Invoices     int
 	InvoiceItems int
 	Activities   int
@@ -27,7 +29,7 @@ type VerifyReport struct {
 // Broken is a record that fails an integrity check.
 type Broken struct {
 	// Kind is the kind of record: "balance" (RecordID is the user's id),
-	// "transaction", "invoice" or "activity".
+	// "transaction", "purchase", "invoice" or "activity".
 	Kind     string
 	UserID   int64
 	RecordID int64
@@ -40,9 +42,11 @@ func (b *Broken) String() string {
 
 // Verify checks the integrity of every user's records. Each transaction's
 // balance_after must be the running sum of the amounts, and the balance
-// their sum. Each invoice's total must equal the sum of its items, and
-// each item's amount its quantity times its unit price. The activity
-// log's hash chain must be unbroken.
+// their sum. Each purchase must be paid by its own purchase transaction of
+// the same amount, and each purchase transaction pay for one purchase.
+// Each invoice's total must equal the sum of its items, and each item's
+// amount its quantity times its unit price. The activity log's hash chain
+// must be unbroken.
 //
 // Verify reads everything in one read-only transaction, so it sees one
 // consistent state while writers go on. It stops at the first broken
@@ -106,6 +110,7 @@ func verifyUser(ctx context.Context, tx storage.Tx, u *domain.User, r *VerifyRep
 	}
 
 	var sum domain.Money
+	unpaid := map[int64]domain.Money{} // purchase transactions not yet matched, by id
 	for after := int64(0); ; {
 		list, err := tx.ScanTransactions(ctx, u.ID, after, verifyBatch)
 		if err != nil {
@@ -118,6 +123,9 @@ func verifyUser(ctx context.Context, tx storage.Tx, u *domain.User, r *VerifyRep
 				broken("transaction", t.ID, "%s", reason)
 				return nil
 			}
+			if t.Type == domain.TxPurchase {
+				unpaid[t.ID] = -t.Amount
+			}
 		}
 		if len(list) < verifyBatch {
 			break
@@ -126,6 +134,39 @@ func verifyUser(ctx context.Context, tx storage.Tx, u *domain.User, r *VerifyRep
 	}
 	if u.Balance != sum {
 		broken("balance", u.ID, "balance is %s, but the transactions add up to %s", u.Balance, sum)
+		return nil
+	}
+
+	for after := int64(0); ; {
+		list, err := tx.ScanPurchases(ctx, u.ID, after, verifyBatch)
+		if err != nil {
+			return err
+		}
+		for _, p := range list {
+			r.Purchases++
+			amount, ok := unpaid[p.TransactionID]
+			switch {
+			case !ok:
+				broken("purchase", p.ID, "transaction %d is not an unmatched purchase transaction of the user", p.TransactionID)
+				return nil
+			case amount != p.Amount:
+				broken("purchase", p.ID, "amount is %s, but transaction %d paid %s", p.Amount, p.TransactionID, amount)
+				return nil
+			}
+			delete(unpaid, p.TransactionID)
+		}
+		if len(list) < verifyBatch {
+			break
+		}
+		after = list[len(list)-1].ID
+	}
+	if len(unpaid) > 0 {
+		ids := make([]int64, 0, len(unpaid))
+		for id := range unpaid {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		broken("transaction", ids[0], "a purchase transaction without a purchase")
 		return nil
 	}
 

@@ -91,11 +91,12 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 }
 
 func runCredit(ctx context.Context, e *env, args []string) error {
-	fs := newFlagSet(e, "credit", "--user EMAIL --amount 25.00 [--description D]")
+	fs := newFlagSet(e, "credit", "--user EMAIL --amount 25.00 [--description D] [--reference R]")
 	db := dbFlag(fs)
 	userEmail := fs.String("user", "", "`email` of the user to credit (required)")
 	amount := fs.String("amount", "", "amount in USD to add to the balance, at most two decimals (required)")
 	description := fs.String("description", "", "what the credit is for (default: Credit)")
+	reference := fs.String("reference", "", "your id for this credit, such as a payment id; a repeat with the same reference credits nothing and prints the first credit")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func runCredit(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return engineError(err)
 		}
-		t, err := engine.Credit(ctx, u.ID, m, *description)
+		t, err := engine.Credit(ctx, sharepanel.BalanceChange{UserID: u.ID, Amount: m, Description: *description, Reference: *reference})
 		if err != nil {
 			return engineError(err)
 		}
@@ -141,8 +142,8 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "checked %d users: %d transactions against their balances, %d invoices with %d items, %d activity entries in their hash chains\n",
-			r.Users, r.Transactions, r.Invoices, r.InvoiceItems, r.Activities)
+		fmt.Fprintf(e.stdout, "checked %d users: %d transactions against their balances, %d purchases, %d invoices with %d items, %d activity entries in their hash chains\n",
+			r.Users, r.Transactions, r.Purchases, r.Invoices, r.InvoiceItems, r.Activities)
 		if r.Broken != nil {
 			return errBroken{r.Broken}
 		}

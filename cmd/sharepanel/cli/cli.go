@@ -64,7 +64,7 @@ Verbs:
   notify           send a user a notification
       --user EMAIL --title T --message M
   credit           add money to a user's balance
-      --user EMAIL --amount 25.00 [--description D]
+      --user EMAIL --amount 25.00 [--description D] [--reference R]
   verify           check every balance, invoice and activity chain
   help             print this text
 

@@ -110,3 +110,27 @@ func TestServeBadAddressSeedsNothing(t *testing.T) {
 		t.Errorf("the demo account exists after a failed serve: %s", stderr)
 	}
 }
+
+func TestCreditWithReferenceCreditsOnce(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "sp.db")
+	if code, _, stderr := run(t, "user", "create", "--db", db, "--email", "a@example.com", "--password", "password-1"); code != 0 {
+		t.Fatalf("create user: exit %d: %s", code, stderr)
+	}
+	credit := []string{"credit", "--db", db, "--user", "a@example.com", "--amount", "25.00", "--reference", "pay_1"}
+	code, first, stderr := run(t, credit...)
+	if code != 0 {
+		t.Fatalf("first credit: exit %d: %s", code, stderr)
+	}
+	code, again, stderr := run(t, credit...)
+	if code != 0 || again != first {
+		t.Errorf("repeated credit: exit %d, output %q, want exit 0 and %q (stderr %s)", code, again, first, stderr)
+	}
+	if !strings.Contains(first, `"balance_after":25.00`) {
+		t.Errorf("first credit printed %q, want balance_after 25.00", first)
+	}
+
+	code, _, stderr = run(t, "credit", "--db", db, "--user", "a@example.com", "--amount", "30.00", "--reference", "pay_1")
+	if code != 1 || !strings.Contains(stderr, `Reference "pay_1" was already used for a credit of 25.00`) {
+		t.Errorf("reused reference: exit %d, stderr %q; want exit 1 naming the first credit", code, stderr)
+	}
+}

@@ -96,7 +96,7 @@ func seedDemoBilling(ctx context.Context, engine *sharepanel.Engine, userID int6
 			return fmt.Errorf("create invoice %q: %w", inv.Description, err)
 		}
 	}
-	if _, err := engine.RecordPurchase(ctx, userID, 1200, "Domain name, one year"); err != nil {
+	if _, err := engine.RecordPurchase(ctx, sharepanel.BalanceChange{UserID: userID, Amount: 1200, Description: "Domain name, one year"}); err != nil {
 		return fmt.Errorf("record purchase: %w", err)
 	}
 	for _, n := range [][2]string{
