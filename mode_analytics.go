@@ -298,6 +298,11 @@ func (c *call) analyticsSpending() (result, error) {
 }
 
 // spending totals the caller's transactions per month from since on.
+//
+// NOTE: profile stats and analytics overview pass the zero time for the
+// all-time total, which reads every transaction of the user (an index
+// range in SQLite). That is fine for thousands of transactions; a running
+// total on the user would be needed for millions.
 func (c *call) spending(since time.Time) ([]domain.MonthTotal, error) {
 	return c.tx.SumTransactionsByMonth(c.ctx, c.userID, since)
 }
