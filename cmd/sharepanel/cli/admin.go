@@ -6,23 +6,42 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"slices"
 	"strconv"
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
-	"github.com/sharepanel/sharepanel/storage/sqlite"
+	"github.com/sharepanel/sharepanel/storage"
 )
 
-// withEngine opens the database at path, runs fn with an Engine over it
-// and closes both. The Engine of an admin verb has no background flush:
-// admin methods are not rate-limited, so there are no counters to write.
-func withEngine(ctx context.Context, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) (err error) {
-	store, err := sqlite.Open(path)
+// withEngine opens the database at path, creating it if it does not
+// exist, runs fn with an Engine over it and closes both. The Engine of an
+// admin verb has no background flush: admin methods are not rate-limited,
+// so there are no counters to write.
+func withEngine(ctx context.Context, e *env, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) error {
+	store, err := e.openStore(path, true)
 	if err != nil {
 		return err
 	}
+	return runEngine(store, path, plans, fn)
+}
+
+// withExistingEngine is withEngine for verbs that read or change records
+// of an existing database: a mistyped --db fails instead of leaving a new,
+// empty database behind.
+func withExistingEngine(ctx context.Context, e *env, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) error {
+	store, err := e.openStore(path, false)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("database %s does not exist: create it with serve or user create, or set --db", path)
+	}
+	if err != nil {
+		return err
+	}
+	return runEngine(store, path, plans, fn)
+}
+
+// runEngine runs fn with an Engine over store and closes both.
+func runEngine(store storage.Store, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) (err error) {
 	defer func() {
 		if cerr := store.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("close database %s: %w", path, cerr)
@@ -39,19 +58,6 @@ func withEngine(ctx context.Context, path string, plans domain.Catalog, fn func(
 		}
 	}()
 	return fn(engine)
-}
-
-// withExistingEngine is withEngine for verbs that read or change records
-// of an existing database: a mistyped --db fails instead of leaving a new,
-// empty database behind.
-func withExistingEngine(ctx context.Context, path string, plans domain.Catalog, fn func(*sharepanel.Engine) error) error {
-	if _, err := os.Stat(path); err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("database %s does not exist: create it with serve or user create, or set --db", path)
-		}
-		return fmt.Errorf("open database %s: %w", path, err)
-	}
-	return withEngine(ctx, path, plans, fn)
 }
 
 // printJSON writes v as one line of JSON, the output of every admin verb.
@@ -71,11 +77,11 @@ func plansFlag(fs *flagSet) *string {
 }
 
 // loadPlans reads the --plans file, or returns the default catalog.
-func loadPlans(path string) (domain.Catalog, error) {
+func loadPlans(e *env, path string) (domain.Catalog, error) {
 	if path == "" {
 		return domain.DefaultCatalog(), nil
 	}
-	plans, err := readPlans(path)
+	plans, err := readPlans(e.resolve(path))
 	if err != nil {
 		return nil, usageErrorf("invalid --plans: %v", err)
 	}
@@ -103,7 +109,7 @@ func runUserCreate(ctx context.Context, e *env, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	plans, err := loadPlans(*plansFile)
+	plans, err := loadPlans(e, *plansFile)
 	if err != nil {
 		return err
 	}
@@ -121,7 +127,7 @@ func runUserCreate(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --balance: %v", err)
 	}
 
-	return withEngine(ctx, *db, plans, func(engine *sharepanel.Engine) error {
+	return withEngine(ctx, e, *db, plans, func(engine *sharepanel.Engine) error {
 		u, err := engine.CreateUser(ctx, domain.NewUser{
 			Email: *email, Password: *password, Username: *username, Plan: *plan, Balance: amount,
 		})
@@ -151,7 +157,7 @@ func runInstanceCreate(ctx context.Context, e *env, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	plans, err := loadPlans(*plansFile)
+	plans, err := loadPlans(e, *plansFile)
 	if err != nil {
 		return err
 	}
@@ -162,7 +168,7 @@ func runInstanceCreate(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --status %q: use active, sleep or dead", *status)
 	}
 
-	return withExistingEngine(ctx, *db, plans, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, e, *db, plans, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -203,7 +209,7 @@ func runOrgAddMember(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --role %q: use member or admin", *role)
 	}
 
-	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, e, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)

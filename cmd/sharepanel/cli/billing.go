@@ -39,7 +39,7 @@ func runInvoiceCreate(ctx context.Context, e *env, args []string) error {
 		return usageErrorf("invalid --status %q: use pending, paid or overdue", *status)
 	}
 
-	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, e, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -73,7 +73,7 @@ func runNotify(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, e, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -108,7 +108,7 @@ func runCredit(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, e, *db, nil, func(engine *sharepanel.Engine) error {
 		u, err := engine.FindUserByEmail(ctx, *userEmail)
 		if err != nil {
 			return engineError(err)
@@ -137,7 +137,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	return withExistingEngine(ctx, *db, nil, func(engine *sharepanel.Engine) error {
+	return withExistingEngine(ctx, e, *db, nil, func(engine *sharepanel.Engine) error {
 		r, err := engine.Verify(ctx)
 		if err != nil {
 			return err

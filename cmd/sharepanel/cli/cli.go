@@ -5,7 +5,8 @@
 // and verify, which checks the data's integrity.
 //
 // Run is the whole program; cmd/sharepanel only wires it to the process,
-// and tests call it in-process.
+// and tests call it in-process. RunWith is Run with another store, such as
+// the in-memory one, and another environment and working directory.
 //
 // Exit codes: 0 on success, 1 when an operation fails (an email that is
 // taken, a user that does not exist, a plan limit, a broken record found by
@@ -18,12 +19,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/storage"
+	"github.com/sharepanel/sharepanel/storage/sqlite"
 )
 
 // Exit codes of Run.
@@ -86,11 +91,57 @@ func usageErrorf(format string, args ...any) error {
 	return &usageError{msg: fmt.Sprintf(format, args...)}
 }
 
-// env holds what every verb receives from Run.
+// Options configure RunWith. The zero value is what Run uses.
+type Options struct {
+	// OpenStore opens the database at path, the value of --db resolved
+	// against Dir. With create true it creates a database that does not
+	// exist. With create false it must not create one, and must return an
+	// error that wraps fs.ErrNotExist when there is none at path. RunWith
+	// closes every store it opens. The default opens a SQLite file.
+	OpenStore func(path string, create bool) (storage.Store, error)
+
+	// Getenv looks up SHAREPANEL_DB and SHAREPANEL_API_KEY. The default is
+	// os.Getenv.
+	Getenv func(key string) string
+
+	// Dir is the directory that relative --db and --plans paths are
+	// resolved against. The default, empty, leaves them relative to the
+	// process's working directory.
+	Dir string
+}
+
+// openSQLite is the default Options.OpenStore.
+func openSQLite(path string, create bool) (storage.Store, error) {
+	if !create {
+		if _, err := os.Stat(path); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("open database %s: %w", path, err)
+		}
+	}
+	return sqlite.Open(path)
+}
+
+// env holds what every verb receives from RunWith.
 type env struct {
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	opts   Options
+}
+
+// openStore opens the database that --db names.
+func (e *env) openStore(path string, create bool) (storage.Store, error) {
+	return e.opts.OpenStore(e.resolve(path), create)
+}
+
+// resolve returns path relative to Options.Dir when it is relative.
+func (e *env) resolve(path string) string {
+	if e.opts.Dir == "" || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(e.opts.Dir, path)
 }
 
 // verb is one command of the CLI: its name as typed ("user create") and
@@ -129,6 +180,17 @@ func Main() int {
 // returns the process exit code. It returns when the verb is done; for
 // serve, that is after ctx is cancelled and the server has shut down.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	return RunWith(ctx, Options{}, args, stdin, stdout, stderr)
+}
+
+// RunWith is Run with the store, environment and directory of opts.
+func RunWith(ctx context.Context, opts Options, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if opts.OpenStore == nil {
+		opts.OpenStore = openSQLite
+	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -145,7 +207,7 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitUsage
 	}
 
-	err := v.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr}, rest)
+	err := v.run(ctx, &env{stdin: stdin, stdout: stdout, stderr: stderr, opts: opts}, rest)
 	var ue *usageError
 	switch {
 	case err == nil:
@@ -196,6 +258,7 @@ func findVerb(args []string) (verb, []string, bool) {
 // as one line; only -h prints the flags.
 type flagSet struct {
 	*flag.FlagSet
+	env  *env
 	help func()
 }
 
@@ -209,7 +272,7 @@ func newFlagSet(e *env, name, synopsis string) *flagSet {
 		fs.PrintDefaults()
 		fs.SetOutput(io.Discard)
 	}
-	return &flagSet{FlagSet: fs, help: help}
+	return &flagSet{FlagSet: fs, env: e, help: help}
 }
 
 // parse parses a verb's flags. It returns flag.ErrHelp after printing the
@@ -250,7 +313,7 @@ func checkDBPath(path string) error {
 // dbFlag registers --db with its default from SHAREPANEL_DB.
 func dbFlag(fs *flagSet) *string {
 	def := defaultDB
-	if v := os.Getenv(dbEnv); v != "" {
+	if v := fs.env.opts.Getenv(dbEnv); v != "" {
 		def = v
 	}
 	return fs.String("db", def, "SQLite database `file` ($"+dbEnv+" sets the default)")

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/sharepanel/sharepanel/cmd/sharepanel/cli"
+	"github.com/sharepanel/sharepanel/storage"
+	"github.com/sharepanel/sharepanel/storage/memory"
 )
 
 // run runs the CLI in-process and returns its exit code and output.
@@ -132,5 +134,76 @@ func TestCreditWithReferenceCreditsOnce(t *testing.T) {
 	code, _, stderr = run(t, "credit", "--db", db, "--user", "a@example.com", "--amount", "30.00", "--reference", "pay_1")
 	if code != 1 || !strings.Contains(stderr, `Reference "pay_1" was already used for a credit of 25.00`) {
 		t.Errorf("reused reference: exit %d, stderr %q; want exit 1 naming the first credit", code, stderr)
+	}
+}
+
+// sharedStore is a memory store whose Close does nothing, so that the
+// verbs of one test share its data as they would share a SQLite file.
+type sharedStore struct{ *memory.Store }
+
+func (sharedStore) Close() error { return nil }
+
+// openCall is one call of an Options.OpenStore.
+type openCall struct {
+	path   string
+	create bool
+}
+
+func TestRunWithOptions(t *testing.T) {
+	dir := t.TempDir()
+	plans := `[{"name": "gold", "daily_requests": 100, "per_minute": 10, "max_payload_mb": 1, "org_limit": 1, "instance_limit": 1, "price": 5.00}]`
+	if err := os.WriteFile(filepath.Join(dir, "plans.json"), []byte(plans), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := memory.New()
+	t.Cleanup(func() { store.Close() })
+	spDB := filepath.Join(dir, "sp.db")
+	var calls []openCall
+	opts := cli.Options{
+		OpenStore: func(path string, create bool) (storage.Store, error) {
+			calls = append(calls, openCall{path: path, create: create})
+			if path != spDB {
+				return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+			}
+			return sharedStore{store}, nil
+		},
+		Getenv: func(key string) string {
+			if key == "SHAREPANEL_DB" {
+				return "sp.db"
+			}
+			return ""
+		},
+		Dir: dir,
+	}
+	runWith := func(args ...string) (int, string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		code := cli.RunWith(context.Background(), opts, args, strings.NewReader(""), &stdout, &stderr)
+		return code, stdout.String(), stderr.String()
+	}
+
+	code, stdout, stderr := runWith("user", "create", "--email", "a@example.com", "--password", "password-1", "--plan", "gold", "--plans", "plans.json")
+	if code != 0 {
+		t.Fatalf("user create: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"plan":"gold"`) {
+		t.Errorf("user create printed %q, want the plan gold of plans.json", stdout)
+	}
+	if want := (openCall{path: spDB, create: true}); len(calls) != 1 || calls[0] != want {
+		t.Errorf("user create opened %+v, want only %+v", calls, want)
+	}
+
+	calls = nil
+	code, stdout, stderr = runWith("verify")
+	if code != 0 || !strings.HasPrefix(stdout, "checked 1 users:") {
+		t.Errorf("verify: exit %d, stdout %q, stderr %q; want exit 0 with the user of user create", code, stdout, stderr)
+	}
+	if want := (openCall{path: spDB, create: false}); len(calls) != 1 || calls[0] != want {
+		t.Errorf("verify opened %+v, want only %+v", calls, want)
+	}
+
+	code, _, stderr = runWith("credit", "--db", "missing.db", "--user", "a@example.com", "--amount", "1.00")
+	if want := "sharepanel credit: database missing.db does not exist: create it with serve or user create, or set --db\n"; code != 1 || stderr != want {
+		t.Errorf("credit on a missing database: exit %d, stderr %q; want exit 1 and %q", code, stderr, want)
 	}
 }

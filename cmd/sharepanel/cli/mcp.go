@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -28,11 +27,11 @@ func runMCP(ctx context.Context, e *env, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	plans, err := loadPlans(*plansFile)
+	plans, err := loadPlans(e, *plansFile)
 	if err != nil {
 		return err
 	}
-	key := os.Getenv(apiKeyEnv)
+	key := e.opts.Getenv(apiKeyEnv)
 	switch {
 	case key == "":
 		return usageErrorf("$%s is not set: set it to an API key, such as one that mode=auth returned", apiKeyEnv)
@@ -41,7 +40,7 @@ func runMCP(ctx context.Context, e *env, args []string) error {
 	}
 
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	engine, _, closeEngine, err := openEngine(*db, plans, logger)
+	engine, _, closeEngine, err := openEngine(e, *db, plans, logger)
 	if err != nil {
 		return err
 	}

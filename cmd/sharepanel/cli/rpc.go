@@ -8,7 +8,6 @@ import (
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
-	"github.com/sharepanel/sharepanel/storage/sqlite"
 	"github.com/sharepanel/sharepanel/transport/jsonrpc"
 )
 
@@ -22,13 +21,13 @@ func runRPC(ctx context.Context, e *env, args []string) error {
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	plans, err := loadPlans(*plansFile)
+	plans, err := loadPlans(e, *plansFile)
 	if err != nil {
 		return err
 	}
 
 	logger := slog.New(slog.NewJSONHandler(e.stderr, nil))
-	engine, store, closeEngine, err := openEngine(*db, plans, logger)
+	engine, store, closeEngine, err := openEngine(e, *db, plans, logger)
 	if err != nil {
 		return err
 	}
@@ -54,11 +53,11 @@ func runRPC(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// openEngine opens the SQLite file at path and an Engine on it. The
-// returned function closes both, writing the Engine's usage counters
-// first, and logs what fails.
-func openEngine(path string, plans domain.Catalog, logger *slog.Logger) (*sharepanel.Engine, storage.Store, func(), error) {
-	store, err := sqlite.Open(path)
+// openEngine opens the database at path, creating it if it does not
+// exist, and an Engine on it. The returned function closes both, writing
+// the Engine's usage counters first, and logs what fails.
+func openEngine(e *env, path string, plans domain.Catalog, logger *slog.Logger) (*sharepanel.Engine, storage.Store, func(), error) {
+	store, err := e.openStore(path, true)
 	if err != nil {
 		return nil, nil, nil, err
 	}

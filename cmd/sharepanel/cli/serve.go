@@ -19,7 +19,6 @@ import (
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
 	"github.com/sharepanel/sharepanel/storage"
-	"github.com/sharepanel/sharepanel/storage/sqlite"
 	"github.com/sharepanel/sharepanel/transport/httpapi"
 )
 
@@ -54,7 +53,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var plans domain.Catalog
 	if *plansFile != "" {
 		var err error
-		if plans, err = readPlans(*plansFile); err != nil {
+		if plans, err = readPlans(e.resolve(*plansFile)); err != nil {
 			return usageErrorf("invalid --plans: %v", err)
 		}
 	}
@@ -73,7 +72,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer ln.Close()
 
-	store, err := sqlite.Open(*db)
+	store, err := e.openStore(*db, true)
 	if err != nil {
 		return err
 	}
