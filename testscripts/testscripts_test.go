@@ -1,16 +1,20 @@
 // Package testscripts runs end-to-end scenarios against the sharepanel
-// command: each script in testdata starts from an empty SQLite database,
-// seeds it with the admin verbs, starts the server as a separate process
-// and sends API requests to it.
+// command: each script in testdata starts from an empty database, seeds it
+// with the admin verbs, starts the server and sends API requests to it.
 //
-// The scripts in testdata are the contract of every transport and run
-// twice: TestScripts sends their requests over HTTP to "sharepanel serve",
-// and TestScriptsJSONRPC sends the same requests over JSON-RPC to
-// "sharepanel rpc", so the two transports cannot drift apart. A line that
-// only HTTP can express (paths, methods, headers, body encodings) carries
-// the [http] condition, and a check of JSON-RPC specifics carries [rpc].
-// The scripts in testdata/rpc test the rpc command itself with scripted
-// stdin and run once, in TestRPCStdio.
+// The scripts in testdata are the contract of every transport and store
+// and run three times. TestScripts sends their requests over HTTP to
+// "sharepanel serve" and TestScriptsJSONRPC sends the same requests over
+// JSON-RPC to "sharepanel rpc", both as separate processes on a SQLite
+// file, so the two transports cannot drift apart. TestScriptsMemory runs
+// the HTTP scenarios on the in-memory store (see memory_test.go), so the
+// two stores cannot drift apart either. A line that only HTTP can express
+// (paths, methods, headers, body encodings) carries the [http] condition,
+// and a check of JSON-RPC specifics carries [rpc]. A check that needs a
+// database file carries [!memory] (or [sqlite]), and a script whose
+// remaining lines edit the SQLite file ends early on the in-memory store
+// with "[memory] stop". The scripts in testdata/rpc test the rpc command
+// itself with scripted stdin and run once, in TestRPCStdio.
 //
 // Besides testscript's own commands, scripts use these (see the functions
 // named cmd* for the details):
@@ -65,35 +69,58 @@ func TestMain(m *testing.M) {
 }
 
 // runSharepanel is the sharepanel command as the test binary runs it when
-// a script executes "sharepanel": the same code as cmd/sharepanel's main.
+// a script executes "sharepanel": the same code as cmd/sharepanel's main,
+// or, in TestScriptsMemory, a forward of the run to the test process.
 func runSharepanel() {
+	if socket := os.Getenv(forwardSocketEnv); socket != "" {
+		os.Exit(runForwarded(socket))
+	}
 	os.Exit(cli.Main())
 }
 
-// TestScripts runs the API scenarios over HTTP.
+// Stores that the scenarios run against.
+const (
+	storeSQLite = "sqlite"
+	storeMemory = "memory"
+)
+
+// TestScripts runs the API scenarios over HTTP on SQLite.
 func TestScripts(t *testing.T) {
-	runScripts(t, "testdata", transportHTTP)
+	runScripts(t, "testdata", transportHTTP, storeSQLite)
 }
 
-// TestScriptsJSONRPC runs the same API scenarios over JSON-RPC.
+// TestScriptsJSONRPC runs the same API scenarios over JSON-RPC on SQLite.
 func TestScriptsJSONRPC(t *testing.T) {
-	runScripts(t, "testdata", transportJSONRPC)
+	runScripts(t, "testdata", transportJSONRPC, storeSQLite)
+}
+
+// TestScriptsMemory runs the same API scenarios over HTTP on the
+// in-memory store.
+func TestScriptsMemory(t *testing.T) {
+	runScripts(t, "testdata", transportHTTP, storeMemory)
 }
 
 // TestRPCStdio runs the scenarios of the rpc command's own protocol.
 func TestRPCStdio(t *testing.T) {
-	runScripts(t, filepath.Join("testdata", "rpc"), transportJSONRPC)
+	runScripts(t, filepath.Join("testdata", "rpc"), transportJSONRPC, storeSQLite)
 }
 
-func runScripts(t *testing.T, dir, transport string) {
+func runScripts(t *testing.T, dir, transport, store string) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 dir,
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
 		Setup: func(env *testscript.Env) error {
-			// Admin verbs and serve-start use the same database file.
+			// Admin verbs and serve-start use the same database.
 			env.Setenv("SHAREPANEL_DB", filepath.Join(env.WorkDir, "sp.db"))
-			env.Values[stateKey{}] = &scriptState{transport: transport}
+			st := &scriptState{transport: transport}
+			if store == storeMemory {
+				var err error
+				if st.memory, err = startMemoryStores(env); err != nil {
+					return err
+				}
+			}
+			env.Values[stateKey{}] = st
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -102,6 +129,10 @@ func runScripts(t *testing.T, dir, transport string) {
 				return transport == transportHTTP, nil
 			case "rpc":
 				return transport == transportJSONRPC, nil
+			case storeSQLite:
+				return store == storeSQLite, nil
+			case storeMemory:
+				return store == storeMemory, nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -129,9 +160,12 @@ type stateKey struct{}
 // scriptState is what the custom commands of one script share.
 type scriptState struct {
 	transport string
-	server    *server
-	rpc       *rpcServer
-	last      *response
+	// memory holds the script's databases in TestScriptsMemory and is nil
+	// on SQLite.
+	memory *memoryStores
+	server *server
+	rpc    *rpcServer
+	last   *response
 }
 
 func stateOf(ts *testscript.TestScript) *scriptState {
@@ -146,14 +180,20 @@ const (
 	requestTimeout = 30 * time.Second
 )
 
-// server is a running "sharepanel serve" process.
+// server is a running "sharepanel serve", as a process on SQLite or as a
+// goroutine of the test process on the in-memory store.
 type server struct {
-	cmd    *exec.Cmd
 	base   string
 	stdout *lineBuffer
 	stderr *lineBuffer
 	exited chan struct{}
-	err    error // the result of cmd.Wait, set before exited is closed
+	err    error // the exit status, set before exited is closed
+
+	// interrupt starts the server's shutdown.
+	interrupt func() error
+	// kill ends a server that did not exit in time after interrupt, and
+	// returns the error that stop reports.
+	kill func() error
 }
 
 // lineBuffer collects a process's output and reports the first line that
@@ -210,8 +250,9 @@ var forwardedEnv = []string{"WORK", "HOME", "TMPDIR", "PATH", "SHAREPANEL_DB"}
 // GET /healthz to return 200 and sets $BASE to the server's base URL. It
 // prints the server's stdout up to the "listening on" line, so a script can
 // check what --demo printed. Over JSON-RPC it starts "sharepanel rpc --db
-// $WORK/sp.db" with the flags instead and prints nothing. The server is
-// stopped at the end of the script if serve-stop has not stopped it.
+// $WORK/sp.db" with the flags instead and prints nothing. On the in-memory
+// store, serve runs in the test process. The server is stopped at the end
+// of the script if serve-stop has not stopped it.
 func cmdServeStart(ts *testscript.TestScript, neg bool, args []string) {
 	if neg {
 		ts.Fatalf("unsupported: ! serve-start")
@@ -221,6 +262,9 @@ func cmdServeStart(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("serve-start: a server is already running; run serve-stop first")
 	}
 	if st.transport == transportJSONRPC {
+		if st.memory != nil {
+			ts.Fatalf("serve-start: JSON-RPC runs only on SQLite")
+		}
 		srv := startRPC(ts, args)
 		st.rpc = srv
 		ts.Defer(func() {
@@ -233,27 +277,13 @@ func cmdServeStart(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 
-	bin, err := exec.LookPath("sharepanel")
-	ts.Check(err)
-	cmdArgs := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", ts.Getenv("SHAREPANEL_DB")}, args...)
-	cmd := exec.Command(bin, cmdArgs...)
-	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = os.Environ()
-	for _, name := range forwardedEnv {
-		cmd.Env = append(cmd.Env, name+"="+ts.Getenv(name))
+	serveArgs := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", ts.Getenv("SHAREPANEL_DB")}, args...)
+	var srv *server
+	if st.memory != nil {
+		srv = startServeInProcess(ts, st.memory, serveArgs)
+	} else {
+		srv = startServeProcess(ts, serveArgs)
 	}
-	srv := &server{
-		cmd:    cmd,
-		stdout: newLineBuffer("listening on "),
-		stderr: newLineBuffer(""),
-		exited: make(chan struct{}),
-	}
-	cmd.Stdout, cmd.Stderr = srv.stdout, srv.stderr
-	ts.Check(cmd.Start())
-	go func() {
-		srv.err = cmd.Wait()
-		close(srv.exited)
-	}()
 	st.server = srv
 	ts.Defer(func() {
 		if st.server == srv {
@@ -277,6 +307,44 @@ func cmdServeStart(ts *testscript.TestScript, neg bool, args []string) {
 
 	ts.Setenv("BASE", srv.base)
 	fmt.Fprint(ts.Stdout(), srv.stdout.String())
+}
+
+// startServeProcess starts the sharepanel command with args as a process
+// in the script's current directory.
+func startServeProcess(ts *testscript.TestScript, args []string) *server {
+	bin, err := exec.LookPath("sharepanel")
+	ts.Check(err)
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = os.Environ()
+	for _, name := range forwardedEnv {
+		cmd.Env = append(cmd.Env, name+"="+ts.Getenv(name))
+	}
+
+	srv := &server{
+		stdout: newLineBuffer("listening on "),
+		stderr: newLineBuffer(""),
+		exited: make(chan struct{}),
+	}
+	srv.interrupt = func() error {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return fmt.Errorf("send SIGINT to sharepanel serve: %w", err)
+		}
+		return nil
+	}
+	srv.kill = func() error {
+		cmd.Process.Kill()
+		<-srv.exited
+		return fmt.Errorf("sharepanel serve did not exit within %v of SIGINT; killed", stopTimeout)
+	}
+
+	cmd.Stdout, cmd.Stderr = srv.stdout, srv.stderr
+	ts.Check(cmd.Start())
+	go func() {
+		srv.err = cmd.Wait()
+		close(srv.exited)
+	}()
+	return srv
 }
 
 // waitHealthy polls GET /healthz until it returns 200.
@@ -303,26 +371,26 @@ func waitHealthy(srv *server, timeout time.Duration) error {
 	return fmt.Errorf("GET %s/healthz did not return 200 within %v: %v", srv.base, timeout, last)
 }
 
-// stop sends SIGINT and waits for the process to exit. It returns an error
-// if the process does not exit in time or exits with a non-zero status.
+// stop interrupts the server and waits for it to exit. It returns an
+// error if the server does not exit in time or exits with a non-zero
+// status.
 func (srv *server) stop() error {
-	if err := srv.cmd.Process.Signal(os.Interrupt); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return fmt.Errorf("send SIGINT to sharepanel serve: %w", err)
+	if err := srv.interrupt(); err != nil {
+		return err
 	}
 	select {
 	case <-srv.exited:
 		return srv.err
 	case <-time.After(stopTimeout):
-		srv.cmd.Process.Kill()
-		<-srv.exited
-		return fmt.Errorf("sharepanel serve did not exit within %v of SIGINT; killed", stopTimeout)
+		return srv.kill()
 	}
 }
 
 // cmdServeStop stops the server that serve-start started, checks that it
 // exited with status 0, and prints its stdout and stderr (the JSON log) so
 // that stdout and stderr checks can inspect them. "sharepanel serve" is
-// stopped with SIGINT, and "sharepanel rpc" by closing its stdin; of the
+// stopped with SIGINT, or by cancelling its context when it runs in the
+// test process. "sharepanel rpc" is stopped by closing its stdin; of the
 // latter's stdout, only replies that matched no request are printed.
 func cmdServeStop(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) > 0 {
