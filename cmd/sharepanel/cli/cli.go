@@ -1,8 +1,8 @@
-// Package cli implements the sharepanel command: the serve verb, which runs
-// the HTTP API on a SQLite file, the rpc verb, which serves it on stdin and
-// stdout, the admin verbs, which create the data that the public API does
-// not (users, instances, org members, invoices, notifications, credits),
-// and verify, which checks the data's integrity.
+// Package cli implements the sharepanel command. serve runs the HTTP API
+// on a SQLite file, and rpc and mcp serve it on stdin and stdout. The admin
+// verbs create the data that the public API does not (users, instances,
+// org members, invoices, notifications, credits), and verify checks the
+// data's integrity.
 //
 // Run is the whole program; cmd/sharepanel only wires it to the process,
 // and tests call it in-process. RunWith is Run with another store, such as
