@@ -169,6 +169,8 @@ func TestReadCatalogStrict(t *testing.T) {
 		{name: "both payload fields", input: `[{` + row + `,"max_payload_mb":1,"max_payload_bytes":5}]`, message: "not both"},
 		{name: "megabytes overflow", input: `[{` + row + `,"max_payload_mb":17592186044417}]`, message: "outside 1 to"},
 		{name: "field named in JSON", input: `[{"name":"x","daily_requests":0,"per_minute":1,"max_payload_mb":1}]`, message: "Invalid daily_requests"},
+		{name: "zero per minute", input: `[{"name":"x","daily_requests":1,"per_minute":0,"max_payload_mb":1}]`, message: "Invalid per_minute: must be greater than 0"},
+		{name: "missing per minute", input: `[{"name":"x","daily_requests":1,"max_payload_mb":1}]`, message: "Invalid per_minute: must be greater than 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -109,8 +109,10 @@ func describe(fe validator.FieldError) string {
 		return "use digits, spaces, '+', '-', '(' and ')' only"
 	case "orgpath":
 		return "use lowercase letters, digits and single hyphens only"
-	case "gte", "gt":
+	case "gte":
 		return "must not be negative"
+	case "gt":
+		return "must be greater than " + fe.Param()
 	case "oneof":
 		return "must be one of: " + strings.ReplaceAll(fe.Param(), " ", ", ")
 	}
