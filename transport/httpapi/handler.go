@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"net/netip"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/transport/internal/wire"
 )
 
 // Options configures the handler. The zero value is ready to use.
@@ -299,7 +299,7 @@ func requestIDFrom(header http.Header) string {
 	if validRequestID(id) {
 		return id
 	}
-	return newRequestID()
+	return wire.NewRequestID()
 }
 
 // validRequestID reports whether a client's request id may be used. An id
@@ -317,20 +317,6 @@ func validRequestID(id string) bool {
 		}
 	}
 	return true
-}
-
-// newRequestID returns 16 random hex digits. Request ids need to be unique
-// in practice but not secret, so math/rand/v2 (per-thread ChaCha8 in the
-// runtime) is enough and costs no system call.
-func newRequestID() string {
-	const hexDigits = "0123456789abcdef"
-	var b [16]byte
-	n := rand.Uint64()
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = hexDigits[n&0xf]
-		n >>= 4
-	}
-	return string(b[:])
 }
 
 // maxLoggedNameLen bounds a mode or action that the Engine does not know

@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/transport/internal/wire"
 )
 
 // Errors that the HTTP layer detects. Their messages follow the style of
@@ -133,7 +134,7 @@ func parseMultipart(body []byte, boundary string, params map[string]string) *dom
 			return errInvalidMulti
 		}
 		if part.FileName() != "" {
-			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: file uploads are not accepted", printable(name))
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: file uploads are not accepted", wire.Printable(name))
 		}
 		value, err := io.ReadAll(part)
 		if err != nil {
@@ -151,7 +152,7 @@ func parseMultipart(body []byte, boundary string, params map[string]string) *dom
 func parseJSONObject(body []byte, params map[string]string) *domain.Error {
 	// encoding/json silently replaces invalid UTF-8, and \u escapes of
 	// unpaired UTF-16 surrogates, with U+FFFD, so both are checked first.
-	if !utf8.Valid(body) || hasLoneSurrogate(body) {
+	if !utf8.Valid(body) || wire.HasLoneSurrogate(body) {
 		return errJSONNotUTF8
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -185,7 +186,7 @@ func parseJSONObject(body []byte, params map[string]string) *domain.Error {
 		case nil:
 			continue
 		default: // json.Delim: an array or object
-			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: arrays and objects are not accepted, send a string, number, boolean or null", printable(name))
+			return domain.Errorf(domain.CodeInvalidParameter, "Invalid %s: arrays and objects are not accepted, send a string, number, boolean or null", wire.Printable(name))
 		}
 		if _, set := params[name]; !set {
 			params[name] = value
@@ -200,82 +201,4 @@ func parseJSONObject(body []byte, params map[string]string) *domain.Error {
 		return errInvalidJSON
 	}
 	return nil
-}
-
-// printable shortens a client-chosen parameter name for a message and
-// quotes it if it is not clean text.
-func printable(name string) string {
-	if len(name) > 64 {
-		name = name[:64] + "..."
-	}
-	if !domain.CleanText(name) {
-		return strconv.Quote(strings.ToValidUTF8(name, "?"))
-	}
-	return name
-}
-
-// hasLoneSurrogate reports whether a JSON text has a \u escape of a UTF-16
-// surrogate (U+D800 to U+DFFF) that is not a high surrogate followed by
-// a low one. Malformed escapes are left to the decoder.
-//
-// NOTE: transport/jsonrpc has the same check for JSON-RPC lines and
-// MCP arguments. Change both together.
-func hasLoneSurrogate(text []byte) bool {
-	if !bytes.Contains(text, []byte(`\u`)) {
-		return false
-	}
-	inString := false
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if !inString {
-			inString = c == '"'
-			continue
-		}
-		switch {
-		case c == '"':
-			inString = false
-		case c != '\\' || i+1 >= len(text):
-		case text[i+1] != 'u':
-			i++ // skip the escaped character, which may be a quote
-		default:
-			r, ok := hex4(text, i+2)
-			if !ok {
-				i++
-				continue
-			}
-			i += 5 // the last hex digit
-			switch {
-			case r >= 0xDC00 && r <= 0xDFFF:
-				return true
-			case r >= 0xD800 && r <= 0xDBFF:
-				low, ok := hex4(text, i+3)
-				if !ok || text[i+1] != '\\' || text[i+2] != 'u' || low < 0xDC00 || low > 0xDFFF {
-					return true
-				}
-				i += 6
-			}
-		}
-	}
-	return false
-}
-
-// hex4 parses the four hex digits at text[at:at+4].
-func hex4(text []byte, at int) (rune, bool) {
-	if at < 0 || at+4 > len(text) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range text[at : at+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
 }

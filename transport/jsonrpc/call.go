@@ -13,6 +13,7 @@ import (
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/transport/internal/wire"
 )
 
 // Methods that the transport implements itself.
@@ -49,7 +50,7 @@ func (c *conn) handleInline(req *request) (rep *reply, done bool) {
 // are the key alone, in apikey or api_key; any other member, or the key
 // in both, is an unknown_parameter error.
 func (c *conn) useKey(req *request) *reply {
-	requestID := newRequestID()
+	requestID := wire.NewRequestID()
 	key, derr := useKeyParams(req.params)
 	if derr == nil && !domain.ValidAPIKeyFormat(key) {
 		derr = &domain.Error{Code: domain.CodeInvalidAPIKey, Message: domain.MsgInvalidAPIKey}
@@ -91,7 +92,7 @@ func useKeyParams(raw json.RawMessage) (string, *domain.Error) {
 
 // discover returns the OpenRPC document. It takes no parameters.
 func (s *Server) discover(req *request) *reply {
-	requestID := newRequestID()
+	requestID := wire.NewRequestID()
 	cp, derr := splitParams(req.params)
 	if derr == nil && (len(cp.params) > 0 || cp.apiKey != "" || cp.idempotencyKey != "") {
 		derr = domain.Errorf(domain.CodeUnknownParameter, "Unknown parameter: rpc.discover takes no parameters")
@@ -113,7 +114,7 @@ func unknownParam(params map[string]string) *domain.Error {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	return domain.Errorf(domain.CodeUnknownParameter, "Unknown parameter: %s", printable(names[0]))
+	return domain.Errorf(domain.CodeUnknownParameter, "Unknown parameter: %s", wire.Printable(names[0]))
 }
 
 // call runs one API method with sessionKey as the key when the params
@@ -136,7 +137,7 @@ func (c *conn) call(req *request, sessionKey string) *reply {
 // known reports whether the method names an action of the Engine.
 // maxBytes is the payload cap that the request exceeded, or 0.
 func (s *Server) callEngine(ctx context.Context, req *request, sessionKey string) (resp sharepanel.Response, known bool, maxBytes int64) {
-	requestID := newRequestID()
+	requestID := wire.NewRequestID()
 	mode, action, _ := strings.Cut(req.method, ".")
 	if _, found := s.engine.Lookup(mode, action); !found {
 		// The Engine rejects the method before it reads anything else,

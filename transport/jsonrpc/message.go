@@ -6,11 +6,11 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/transport/internal/wire"
 )
 
 // Result is the result member of a successful reply to an API method: the
@@ -109,7 +109,7 @@ func parseRequest(raw json.RawMessage) (*request, json.RawMessage, string) {
 		if duplicate == "id" {
 			answerID = nullID
 		}
-		return nil, answerID, "Invalid request: member " + printable(duplicate) + " appears more than once"
+		return nil, answerID, "Invalid request: member " + wire.Printable(duplicate) + " appears more than once"
 	}
 
 	var version string
@@ -230,7 +230,7 @@ func StringParams(raw json.RawMessage) (map[string]string, *domain.Error) {
 	}
 	// encoding/json replaces invalid UTF-8 and unpaired surrogate escapes
 	// with U+FFFD, so both are checked first.
-	if !utf8.Valid(raw) || hasLoneSurrogate(raw) {
+	if !utf8.Valid(raw) || wire.HasLoneSurrogate(raw) {
 		return nil, errParamsNotUTF8
 	}
 
@@ -267,7 +267,7 @@ func StringParams(raw json.RawMessage) (map[string]string, *domain.Error) {
 			continue
 		default: // json.Delim: an array or object
 			return nil, domain.Errorf(domain.CodeInvalidParameter,
-				"Invalid %s: arrays and objects are not accepted, send a string, number, boolean or null", printable(name))
+				"Invalid %s: arrays and objects are not accepted, send a string, number, boolean or null", wire.Printable(name))
 		}
 		if _, set := params[name]; !set {
 			params[name] = value
@@ -296,80 +296,3 @@ var (
 // msgLoneSurrogate is the parse error of a message with an unpaired
 // surrogate escape.
 const msgLoneSurrogate = `Parse error: the message is not valid Unicode, because a \u escape is an unpaired UTF-16 surrogate`
-
-// printable shortens a client-chosen parameter name for a message and
-// quotes it if it is not clean text.
-func printable(name string) string {
-	if len(name) > 64 {
-		name = name[:64] + "..."
-	}
-	if !domain.CleanText(name) {
-		return strconv.Quote(strings.ToValidUTF8(name, "?"))
-	}
-	return name
-}
-
-// hasLoneSurrogate reports whether a JSON text has a \u escape of a UTF-16
-// surrogate (U+D800 to U+DFFF) that is not a high surrogate followed by
-// a low one. encoding/json decodes such an escape to U+FFFD without an
-// error, so the transport checks for it to reject it like invalid UTF-8.
-// Malformed escapes are left to the decoder.
-func hasLoneSurrogate(text []byte) bool {
-	if !bytes.Contains(text, []byte(`\u`)) {
-		return false
-	}
-	inString := false
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if !inString {
-			inString = c == '"'
-			continue
-		}
-		switch {
-		case c == '"':
-			inString = false
-		case c != '\\' || i+1 >= len(text):
-		case text[i+1] != 'u':
-			i++ // skip the escaped character, which may be a quote
-		default:
-			r, ok := hex4(text, i+2)
-			if !ok {
-				i++
-				continue
-			}
-			i += 5 // the last hex digit
-			switch {
-			case r >= 0xDC00 && r <= 0xDFFF:
-				return true
-			case r >= 0xD800 && r <= 0xDBFF:
-				low, ok := hex4(text, i+3)
-				if !ok || text[i+1] != '\\' || text[i+2] != 'u' || low < 0xDC00 || low > 0xDFFF {
-					return true
-				}
-				i += 6
-			}
-		}
-	}
-	return false
-}
-
-// hex4 parses the four hex digits at text[at:at+4].
-func hex4(text []byte, at int) (rune, bool) {
-	if at < 0 || at+4 > len(text) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range text[at : at+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
-}

@@ -9,13 +9,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/transport/internal/wire"
 )
 
 // Defaults and fixed limits of the server.
@@ -295,7 +295,7 @@ func (c *conn) handleLine(line []byte, unterminated bool) {
 		c.write(c.s.protocolError(nullID, CodeParseError, nameParseError, msg))
 		return
 	}
-	if hasLoneSurrogate(line) {
+	if wire.HasLoneSurrogate(line) {
 		c.write(c.s.protocolError(nullID, CodeParseError, nameParseError, msgLoneSurrogate))
 		return
 	}
@@ -411,19 +411,6 @@ func (c *conn) write(v any) {
 	}
 }
 
-// newRequestID returns 16 random hex digits. Request ids need to be unique
-// in practice but not secret, so math/rand/v2 is enough.
-func newRequestID() string {
-	const hexDigits = "0123456789abcdef"
-	var b [16]byte
-	n := rand.Uint64()
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = hexDigits[n&0xf]
-		n >>= 4
-	}
-	return string(b[:])
-}
-
 // timestamp returns the time now in the envelope's form, for replies that
 // the transport builds without the Engine.
 func timestamp() string {
@@ -432,7 +419,7 @@ func timestamp() string {
 
 // protocolError builds the reply to a message that is not a valid request.
 func (s *Server) protocolError(id json.RawMessage, code int, name, msg string) *reply {
-	requestID := newRequestID()
+	requestID := wire.NewRequestID()
 	s.log.Info("rpc request rejected", "transport", "jsonrpc", "code", name, "request_id", requestID, "reason", msg)
 	return &reply{JSONRPC: "2.0", ID: id, Error: &Error{
 		Code:    code,
@@ -444,7 +431,7 @@ func (s *Server) protocolError(id json.RawMessage, code int, name, msg string) *
 // tooLarge builds the reply to a message over the payload cap of limit
 // bytes. method is "" for a line that was not read.
 func (s *Server) tooLarge(id json.RawMessage, limit int64, method string) *reply {
-	requestID := newRequestID()
+	requestID := wire.NewRequestID()
 	s.log.Info("rpc request rejected", "transport", "jsonrpc", "code", domain.CodePayloadTooLarge,
 		"method", loggableName(method), "max_bytes", limit, "request_id", requestID)
 	return &reply{JSONRPC: "2.0", ID: id, Error: &Error{

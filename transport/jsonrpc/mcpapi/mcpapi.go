@@ -37,6 +37,7 @@ import (
 
 	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
+	"github.com/sharepanel/sharepanel/transport/internal/wire"
 	"github.com/sharepanel/sharepanel/transport/jsonrpc"
 )
 
@@ -137,7 +138,7 @@ type toolEnvelope struct {
 // call runs the action with the tool call's arguments.
 func (t *tool) call(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 	start := time.Now()
-	requestID := newRequestID()
+	requestID := wire.NewRequestID()
 
 	resp, maxBytes := t.run(ctx, req.Params.Arguments, requestID)
 	t.log(&resp, time.Since(start))
