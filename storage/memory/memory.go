@@ -181,6 +181,14 @@ func comparePair(x, y pair) int {
 	return cmp.Compare(x.b, y.b)
 }
 
+// compareIDText orders the (id, text) keys below by id, then text.
+func compareIDText(xID int64, xText string, yID int64, yText string) int {
+	if c := cmp.Compare(xID, yID); c != 0 {
+		return c
+	}
+	return strings.Compare(xText, yText)
+}
+
 // usageKey identifies a usage row.
 type usageKey struct {
 	keyID int64
@@ -188,10 +196,7 @@ type usageKey struct {
 }
 
 func compareUsageKey(x, y usageKey) int {
-	if c := cmp.Compare(x.keyID, y.keyID); c != 0 {
-		return c
-	}
-	return strings.Compare(x.day, y.day)
+	return compareIDText(x.keyID, x.day, y.keyID, y.day)
 }
 
 // userDayKey names a user's daily total.
@@ -201,10 +206,7 @@ type userDayKey struct {
 }
 
 func compareUserDayKey(x, y userDayKey) int {
-	if c := cmp.Compare(x.userID, y.userID); c != 0 {
-		return c
-	}
-	return strings.Compare(x.day, y.day)
+	return compareIDText(x.userID, x.day, y.userID, y.day)
 }
 
 // idempotencyKey identifies a stored idempotent response.
@@ -214,10 +216,7 @@ type idempotencyKey struct {
 }
 
 func compareIdempotencyKey(x, y idempotencyKey) int {
-	if c := cmp.Compare(x.userID, y.userID); c != 0 {
-		return c
-	}
-	return strings.Compare(x.key, y.key)
+	return compareIDText(x.userID, x.key, y.userID, y.key)
 }
 
 // referenceKey names a user's transaction reference.
@@ -227,10 +226,7 @@ type referenceKey struct {
 }
 
 func compareReferenceKey(x, y referenceKey) int {
-	if c := cmp.Compare(x.userID, y.userID); c != 0 {
-		return c
-	}
-	return strings.Compare(x.reference, y.reference)
+	return compareIDText(x.userID, x.reference, y.userID, y.reference)
 }
 
 // member is a stored membership; the username is read from the user.
