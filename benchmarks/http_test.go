@@ -2,21 +2,17 @@ package benchmarks
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sharepanel/sharepanel"
 	"github.com/sharepanel/sharepanel/domain"
-	"github.com/sharepanel/sharepanel/storage/sqlite"
 	"github.com/sharepanel/sharepanel/transport/httpapi"
 )
 
@@ -36,26 +32,7 @@ type server struct {
 // member of 10 orgs.
 func newServer(tb testing.TB) *server {
 	tb.Helper()
-	store, err := sqlite.Open(filepath.Join(tb.TempDir(), "bench.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { store.Close() })
-	engine, err := sharepanel.New(store, sharepanel.Config{Plans: benchPlans(), BcryptCost: 4})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { engine.Close() })
-
-	ctx := context.Background()
-	u, err := engine.CreateUser(ctx, domain.NewUser{Email: "bench@example.com", Password: "password-1", Plan: "bench"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	key, err := engine.IssueAPIKey(ctx, u.ID, "bench", true, true, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	engine, key := newEngine(tb)
 	srv := httptest.NewServer(httpapi.New(engine, httpapi.Options{}))
 	tb.Cleanup(srv.Close)
 
