@@ -85,9 +85,9 @@ func checkMoneyJSON(t *testing.T, resp sharepanel.Response) {
 
 // TestBalanceIsSumOfTransactions runs random sequences of credits, debits,
 // purchases and invoices, bad ones among them, against a model of the
-// balance, and checks after each sequence that the balance equals the sum
-// of the transactions, that every amount the API returns has two decimals,
-// and that Verify finds nothing broken.
+// balance. After each sequence the balance must equal the sum of the
+// transactions and every amount the API returns must have two decimals.
+// Verify must find nothing broken.
 func TestBalanceIsSumOfTransactions(t *testing.T) {
 	for name, open := range stores(t) {
 		t.Run(name, func(t *testing.T) {

@@ -205,10 +205,10 @@ func (c *call) usageReport(days int, withKeys bool) (*usageReport, error) {
 	return out, nil
 }
 
-// nameKeys adds a row to r.Keys for each key of byKey that still exists;
-// a key deleted since its requests were counted shows only in the totals.
-// It reads the caller's keys a page at a time, because a user may have
-// many (every login creates one).
+// nameKeys adds a row to r.Keys for each key of byKey that still exists.
+// A key deleted since its requests were counted shows only in the totals.
+// It reads the caller's keys a page at a time, because every login
+// creates a key and a user may have many.
 func (c *call) nameKeys(r *usageReport, byKey map[int64]int64) error {
 	page := domain.Page{Limit: domain.MaxLimit}
 	for {

@@ -48,7 +48,7 @@ func (b *Broken) String() string {
 // amount its quantity times its unit price. The activity log's hash chain
 // must be unbroken.
 //
-// Verify reads everything in one read-only transaction, so it sees one
+// Verify reads everything in one read-only transaction, so it checks one
 // consistent state while writers go on. It stops at the first broken
 // record and reports it in VerifyReport.Broken. The error is for storage
 // failures only.

@@ -11,9 +11,9 @@
 //     domain.ErrConflict. Callers test with errors.Is.
 //   - Lists return the page's rows plus the total number of rows that
 //     match, ignoring the page. Lists of things a user manages (keys, orgs,
-//     instances, members) are ordered by id ascending; lists of records in
+//     instances, members) are ordered by id ascending. Lists of records in
 //     time (activities, transactions, invoices, purchases, notifications)
-//     newest first, by id descending. Scan methods walk a user's records
+//     are newest first, by id descending. Scan methods walk a user's records
 //     by id ascending, after a given id, for checks over all of them.
 //   - Times round-trip in UTC at microsecond precision. The caller sets
 //     every timestamp; a store never reads a clock.

@@ -620,7 +620,7 @@ func invoiceID(inv domain.Invoice) int64 { return inv.ID }
 
 // equalInvoice fails the test unless got equals want, treating nil and
 // empty Items as the same.
-func equalInvoice(tb testing.TB, what string, got, want domain.Invoice) {
+func equalInvoice(tb testing.TB, label string, got, want domain.Invoice) {
 	tb.Helper()
 	if len(got.Items) == 0 {
 		got.Items = nil
@@ -628,7 +628,7 @@ func equalInvoice(tb testing.TB, what string, got, want domain.Invoice) {
 	if len(want.Items) == 0 {
 		want.Items = nil
 	}
-	equal(tb, what, got, want)
+	equal(tb, label, got, want)
 }
 
 func testInvoices(t *testing.T, open func(t *testing.T) storage.Store) {

@@ -101,21 +101,21 @@ func testInstanceGroups(t *testing.T, open func(t *testing.T) storage.Store) {
 
 // equalActivities fails the test unless got and want hold the same
 // entries, treating a nil and an empty PrevHash or Hash as the same.
-func equalActivities(tb testing.TB, what string, got, want []domain.Activity) {
+func equalActivities(tb testing.TB, label string, got, want []domain.Activity) {
 	tb.Helper()
 	if len(got) != len(want) {
-		tb.Fatalf("%s: %d entries, want %d: %+v", what, len(got), len(want), got)
+		tb.Fatalf("%s: %d entries, want %d: %+v", label, len(got), len(want), got)
 	}
 	for i := range got {
 		g, w := got[i], want[i]
 		if !bytes.Equal(g.PrevHash, w.PrevHash) {
-			tb.Fatalf("%s[%d] prev hash = %x, want %x", what, i, g.PrevHash, w.PrevHash)
+			tb.Fatalf("%s[%d] prev hash = %x, want %x", label, i, g.PrevHash, w.PrevHash)
 		}
 		if !bytes.Equal(g.Hash, w.Hash) {
-			tb.Fatalf("%s[%d] hash = %x, want %x", what, i, g.Hash, w.Hash)
+			tb.Fatalf("%s[%d] hash = %x, want %x", label, i, g.Hash, w.Hash)
 		}
 		g.PrevHash, g.Hash, w.PrevHash, w.Hash = nil, nil, nil, nil
-		equal(tb, what, g, w)
+		equal(tb, label, g, w)
 	}
 }
 

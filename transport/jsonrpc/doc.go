@@ -6,9 +6,9 @@
 // # Methods and parameters
 //
 // A method is MODE.ACTION as the HTTP API names them: orgs.list,
-// instances.update_status, api_keys.create; for mode stats the type takes
-// the place of the action (stats.overview), and mode auth has no action
-// (auth). rpc.discover returns an OpenRPC document of every method, built
+// instances.update_status, api_keys.create. For mode stats the type takes
+// the place of the action (stats.overview). Modes auth and search have no
+// action, so their methods are auth and search. rpc.discover returns an OpenRPC document of every method, built
 // from Engine.Actions, the registry the Engine dispatches with.
 // session.use_key sets the API key for the rest of the connection. Its
 // params hold the key alone, in apikey or api_key; any other member, or

@@ -503,10 +503,12 @@ func TestBatch(t *testing.T) {
 		`{"foo":"boo"},` +
 		`{"jsonrpc":"2.0","id":"x","method":"get_data"},` +
 		`{"jsonrpc":"2.0","id":5,"method":"orgs.list"}]`
+
 	lines := f.serve(batch + "\n" + `[{"jsonrpc":"2.0","method":"profile.view"}]` + "\n")
 	if len(lines) != 1 {
 		t.Fatalf("%d lines, want 1 (a batch of notifications gets none): %q", len(lines), lines)
 	}
+
 	var replies []json.RawMessage
 	if err := json.Unmarshal([]byte(lines[0]), &replies); err != nil {
 		t.Fatalf("batch reply %s: %v", lines[0], err)
@@ -518,9 +520,10 @@ func TestBatch(t *testing.T) {
 	wantResult(t, string(replies[1]), "2")
 	wantError(t, string(replies[2]), "null", -32600, "invalid_request", 400)
 	wantError(t, string(replies[3]), `"x"`, -32601, "invalid_mode", 400)
-	// The notification ran: its org may or may not be listed, because the
-	// batch's calls run concurrently, but a later line sees it.
+	// The notification ran. Its org may be missing from reply 5, because
+	// the batch's calls run concurrently, but a later request lists it.
 	wantResult(t, string(replies[4]), "5")
+
 	lines = f.serve(`{"jsonrpc":"2.0","id":6,"method":"orgs.list","params":{"apikey":"` + key + `"}}` + "\n")
 	if r := wantResult(t, lines[0], "6"); r.Result.Pagination == nil || r.Result.Pagination.Total != 1 {
 		t.Errorf("orgs.list after the batch: %s, want 1 org", lines[0])
@@ -567,6 +570,7 @@ func TestRateLimitApplies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+
 	// The three requests run concurrently. Whatever their order, exactly
 	// one of them is over the limit of 2 a minute.
 	line := `{"jsonrpc":"2.0","id":%d,"method":"profile.view","params":{"apikey":"` + key + `"}}` + "\n"
@@ -578,6 +582,7 @@ func TestRateLimitApplies(t *testing.T) {
 	if err := jsonrpc.New(e, jsonrpc.Options{}).Serve(context.Background(), strings.NewReader(input.String()), &out); err != nil {
 		t.Fatal(err)
 	}
+
 	limited := 0
 	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		var r reply

@@ -195,7 +195,7 @@ func TestMCPToolsOverStdio(t *testing.T) {
 		}
 	}
 
-	// A write tool, then a read tool that sees its effect.
+	// A write tool, then a read tool that lists what it wrote.
 	res, err := session.CallTool(ctx, &mcp.CallToolParams{Name: "orgs_new", Arguments: map[string]any{"title": "From MCP"}})
 	if err != nil {
 		t.Fatalf("call orgs_new: %v", err)

@@ -15,7 +15,7 @@
 // that large does over HTTP, and the action does not run.
 //
 // A tool returns the API's envelope as JSON text and as structured
-// content. An API error sets isError, so the model sees the message and
+// content. An API error sets isError, so the model reads the message and
 // can correct itself. The envelope of rate_limited and login_throttled
 // errors adds retry_after in seconds, and that of payload_too_large adds
 // max_bytes.
